@@ -1,0 +1,335 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import {
+  DEAD_LETTER_TOPIC,
+  deadLetterHeaders,
+  validateEnvelope,
+  type DeadLetterReason,
+  type EventContract,
+  type EventEnvelope,
+} from '@sms/contracts';
+import { SpanKind, SpanStatusCode, extractContext, getTracer, trace, type Context, type Span } from '@sms/telemetry';
+import { isInfrastructureError, PermanentEventError } from './errors.js';
+import type { KafkaCoreLogger } from './logger.js';
+import type { EventPublisher } from './publisher.js';
+
+/** A consumed, validated event with where it came from and the trace context it continues. */
+export interface ConsumedEvent<P> {
+  envelope: EventEnvelope<P>;
+  topic: string;
+  partition: number;
+  offset: string;
+  /** Context of this event's consumer span: pass it to the publisher so the next hop joins the trace. */
+  context: Context;
+  span: Span;
+}
+
+export interface EventSubscription<P> {
+  contract: EventContract<P>;
+  handle(batch: ConsumedEvent<P>[]): Promise<void>;
+}
+
+export interface ConsumerHooks {
+  onConsumed?(topic: string, count: number): void;
+  onDeadLetter?(topic: string, reason: DeadLetterReason): void;
+  onHandlerRetry?(topic: string): void;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  subscriptions: EventSubscription<never>[] | EventSubscription<unknown>[];
+  /** Used to write dead letters. */
+  publisher: EventPublisher;
+  logger: KafkaCoreLogger;
+  fromBeginning?: boolean;
+  /** Partitions processed in parallel (kafkajs partitionsConsumedConcurrently). */
+  concurrency?: number;
+  /** Largest slice of a fetched partition batch handed to a handler at once. */
+  maxBatchSize?: number;
+  /** Attempts of a whole slice before falling back to one event at a time. */
+  batchAttempts?: number;
+  /** Attempts of a single event before it is dead-lettered (unless the failure is infrastructure). */
+  singleAttempts?: number;
+  retryBaseDelayMs?: number;
+  hooks?: ConsumerHooks;
+}
+
+const tracer = getTracer('@sms/kafka');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Consumes in batches (kafkajs eachBatch), validates every record against its topic contract and hands
+ * handlers arrays of valid events. Offsets are resolved only after the handler succeeded (at-least-once:
+ * handlers must be idempotent).
+ *
+ * Failure policy, chosen so that a poison message never stalls a partition and an outage never empties
+ * a topic into the dead-letter topic:
+ * - undecodable or contract-violating records go straight to the dead-letter topic with a reason;
+ * - a handler's PermanentEventError dead-letters the events it names;
+ * - any other failure retries the slice with backoff, then isolates events one by one; a single event
+ *   that keeps failing is dead-lettered (`handler_failed`) unless the failure is an infrastructure error
+ *   (database or broker down), which is retried until it clears.
+ */
+export class BatchConsumer {
+  private readonly consumer: Consumer;
+  private readonly byTopic = new Map<string, EventSubscription<unknown>>();
+  private running = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: BatchConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 2 * 1024 * 1024,
+      allowAutoTopicCreation: false,
+    });
+    for (const subscription of options.subscriptions as EventSubscription<unknown>[]) {
+      if (this.byTopic.has(subscription.contract.topic)) {
+        throw new Error(`two handlers subscribe to ${subscription.contract.topic} in group ${options.groupId}`);
+      }
+      this.byTopic.set(subscription.contract.topic, subscription);
+    }
+  }
+
+  get topics(): string[] {
+    return [...this.byTopic.keys()];
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.running = false;
+      this.options.logger.error({ groupId: this.options.groupId, error: String(event.payload.error) }, 'consumer crashed');
+    });
+    await this.consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: 1000,
+      partitionsConsumedConcurrently: this.options.concurrency ?? 3,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.running = true;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.consumer.disconnect();
+  }
+
+  private async onBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const subscription = this.byTopic.get(batch.topic);
+    if (!subscription) return;
+    const maxBatch = this.options.maxBatchSize ?? 500;
+    let slice: { message: KafkaMessage; event?: ConsumedEvent<unknown> }[] = [];
+
+    const flush = async () => {
+      if (slice.length === 0) return;
+      const current = slice;
+      slice = [];
+      await this.processSlice(subscription, batch.topic, batch.partition, current, payload);
+    };
+
+    for (const message of batch.messages) {
+      if (!payload.isRunning() || payload.isStale()) break;
+      const decoded = this.decode(subscription.contract, batch.topic, batch.partition, message);
+      if ('deadLetter' in decoded) {
+        await flush();
+        await this.deadLetter(batch.topic, batch.partition, message, decoded.deadLetter, decoded.detail);
+        payload.resolveOffset(message.offset);
+        continue;
+      }
+      slice.push({ message, event: decoded.event });
+      if (slice.length >= maxBatch) await flush();
+    }
+    await flush();
+    await payload.commitOffsetsIfNecessary();
+  }
+
+  private decode(
+    contract: EventContract<unknown>,
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+  ): { event: ConsumedEvent<unknown> } | { deadLetter: DeadLetterReason; detail: string } {
+    let json: unknown;
+    try {
+      json = JSON.parse(message.value?.toString('utf8') ?? '');
+    } catch (error) {
+      return { deadLetter: 'invalid_json', detail: (error as Error).message };
+    }
+    const validation = validateEnvelope(contract, json);
+    if (!validation.ok) {
+      return {
+        deadLetter: validation.reason,
+        detail: validation.issues.map((i) => `${i.path}: ${i.message}`).join('; ').slice(0, 1000),
+      };
+    }
+    const envelope = validation.envelope;
+    const parent = extractContext(message.headers);
+    const span = tracer.startSpan(
+      `process ${topic}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': topic,
+          'messaging.kafka.destination.partition': partition,
+          'messaging.kafka.message.offset': Number(message.offset),
+          'messaging.consumer.group.name': this.options.groupId,
+          'messaging.message.id': envelope.eventId,
+          'sms.message_id': envelope.messageId ?? '',
+          'sms.tenant_id': envelope.tenantId,
+        },
+      },
+      parent,
+    );
+    return {
+      event: { envelope, topic, partition, offset: message.offset, context: trace.setSpan(parent, span), span },
+    };
+  }
+
+  private async processSlice(
+    subscription: EventSubscription<unknown>,
+    topic: string,
+    partition: number,
+    slice: { message: KafkaMessage; event?: ConsumedEvent<unknown> }[],
+    payload: EachBatchPayload,
+  ): Promise<void> {
+    const events = slice.map((s) => s.event).filter((e): e is ConsumedEvent<unknown> => e !== undefined);
+    const lastOffset = slice[slice.length - 1]!.message.offset;
+    const attempts = this.options.batchAttempts ?? 3;
+    const baseDelay = this.options.retryBaseDelayMs ?? 200;
+    let pending = events;
+
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      try {
+        await subscription.handle(pending);
+        this.options.hooks?.onConsumed?.(topic, pending.length);
+        pending = [];
+        break;
+      } catch (error) {
+        if (error instanceof PermanentEventError) {
+          const poisoned = new Set(error.eventIds);
+          for (const event of pending.filter((e) => poisoned.has(e.envelope.eventId))) {
+            const original = slice.find((s) => s.event === event)!.message;
+            await this.deadLetter(topic, partition, original, 'permanent_error', error.message);
+            this.endSpan(event, error);
+          }
+          const remaining = pending.filter((e) => !poisoned.has(e.envelope.eventId));
+          if (remaining.length === pending.length) {
+            // The handler named no event of this slice: treat as a failure of the whole slice.
+            pending = await this.isolate(subscription, topic, partition, slice, pending, payload);
+            break;
+          }
+          pending = remaining;
+          continue;
+        }
+        this.options.hooks?.onHandlerRetry?.(topic);
+        const infra = isInfrastructureError(error);
+        this.options.logger.warn(
+          { topic, partition, attempt, events: pending.length, infra, error: (error as Error).message },
+          'handler failed; retrying',
+        );
+        if (infra || attempt < attempts) {
+          await this.backoff(payload, baseDelay, attempt);
+          if (!payload.isRunning() || payload.isStale()) return;
+          continue;
+        }
+        pending = await this.isolate(subscription, topic, partition, slice, pending, payload);
+        break;
+      }
+    }
+    for (const event of events) event.span.end();
+    // Only after the handler succeeded (or the event was dead-lettered) is the offset resolved.
+    payload.resolveOffset(lastOffset);
+    await payload.heartbeat();
+  }
+
+  /** Runs the handler one event at a time, dead-lettering an event that fails on its own. */
+  private async isolate(
+    subscription: EventSubscription<unknown>,
+    topic: string,
+    partition: number,
+    slice: { message: KafkaMessage; event?: ConsumedEvent<unknown> }[],
+    events: ConsumedEvent<unknown>[],
+    payload: EachBatchPayload,
+  ): Promise<ConsumedEvent<unknown>[]> {
+    const singleAttempts = this.options.singleAttempts ?? 3;
+    const baseDelay = this.options.retryBaseDelayMs ?? 200;
+    for (const event of events) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await subscription.handle([event]);
+          this.options.hooks?.onConsumed?.(topic, 1);
+          break;
+        } catch (error) {
+          const infra = isInfrastructureError(error);
+          if (!(error instanceof PermanentEventError) && (infra || attempt < singleAttempts)) {
+            await this.backoff(payload, baseDelay, attempt);
+            if (!payload.isRunning() || payload.isStale()) return [];
+            continue;
+          }
+          const original = slice.find((s) => s.event === event)!.message;
+          const reason: DeadLetterReason = error instanceof PermanentEventError ? 'permanent_error' : 'handler_failed';
+          await this.deadLetter(topic, partition, original, reason, (error as Error).message);
+          this.endSpan(event, error);
+          break;
+        }
+      }
+    }
+    return [];
+  }
+
+  private endSpan(event: ConsumedEvent<unknown>, error: unknown): void {
+    event.span.recordException(error as Error);
+    event.span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+  }
+
+  private async backoff(payload: EachBatchPayload, baseDelay: number, attempt: number): Promise<void> {
+    const delay = Math.min(30000, baseDelay * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+    const until = Date.now() + delay;
+    while (Date.now() < until && payload.isRunning() && !payload.isStale()) {
+      await sleep(Math.min(1000, until - Date.now()));
+      await payload.heartbeat().catch(() => undefined);
+    }
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    reason: DeadLetterReason,
+    detail: string,
+  ): Promise<void> {
+    this.options.logger.warn(
+      { topic, partition, offset: message.offset, reason, detail: detail.slice(0, 300), groupId: this.options.groupId },
+      'event dead-lettered',
+    );
+    this.options.hooks?.onDeadLetter?.(topic, reason);
+    const headers: Record<string, string | Buffer> = {};
+    for (const [k, v] of Object.entries(message.headers ?? {})) {
+      if (typeof v === 'string' || Buffer.isBuffer(v)) headers[k] = v;
+    }
+    headers[deadLetterHeaders.reason] = reason;
+    headers[deadLetterHeaders.detail] = detail.slice(0, 1000);
+    headers[deadLetterHeaders.originTopic] = topic;
+    headers[deadLetterHeaders.originPartition] = String(partition);
+    headers[deadLetterHeaders.originOffset] = message.offset;
+    headers[deadLetterHeaders.consumerGroup] = this.options.groupId;
+    headers[deadLetterHeaders.failedAt] = new Date().toISOString();
+    await this.options.publisher.sendRaw(DEAD_LETTER_TOPIC, [{ key: message.key, value: message.value, headers }]);
+  }
+}

@@ -1,0 +1,2 @@
+export * from './kafka-batch.server.js';
+export type { ConsumedEvent } from '@sms/kafka';

@@ -1,0 +1,89 @@
+import type { DataSource } from 'typeorm';
+import type { AcceptedPayload } from '@sms/contracts';
+
+export interface RoutedMessage {
+  messageId: string;
+  tenantId: string;
+  routeId: string | null;
+  carriers: string[];
+  attempt: number;
+  accepted: AcceptedPayload;
+  traceParent: string | null;
+  final: boolean;
+}
+
+export interface NewRoutedMessage {
+  messageId: string;
+  tenantId: string;
+  routeId: string | null;
+  carriers: string[];
+  accepted: AcceptedPayload;
+  traceParent: string | null;
+  final: boolean;
+}
+
+/** The router's own table (schema `router`), written in batches. */
+export class RoutedMessagesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Inserts the rows not seen before; returns the ids that were new (the others are redeliveries). */
+  async insertNew(rows: NewRoutedMessage[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const result: { message_id: string }[] = await this.db.query(
+      `INSERT INTO routed_messages (message_id, tenant_id, route_id, carriers, attempt, accepted, trace_parent, final)
+       SELECT m.message_id, m.tenant_id, m.route_id, m.carriers, 1, m.accepted, m.trace_parent, m.final
+       FROM jsonb_to_recordset($1::jsonb) AS m(message_id uuid, tenant_id text, route_id text, carriers text[], accepted jsonb, trace_parent text, final boolean)
+       ON CONFLICT (message_id) DO NOTHING
+       RETURNING message_id`,
+      [
+        JSON.stringify(
+          rows.map((r) => ({
+            message_id: r.messageId,
+            tenant_id: r.tenantId,
+            route_id: r.routeId,
+            carriers: r.carriers,
+            accepted: r.accepted,
+            trace_parent: r.traceParent,
+            final: r.final,
+          })),
+        ),
+      ],
+    );
+    return new Set(result.map((r) => r.message_id));
+  }
+
+  async find(messageId: string): Promise<RoutedMessage | undefined> {
+    const rows: {
+      message_id: string;
+      tenant_id: string;
+      route_id: string | null;
+      carriers: string[];
+      attempt: number;
+      accepted: AcceptedPayload;
+      trace_parent: string | null;
+      final: boolean;
+    }[] = await this.db.query('SELECT * FROM routed_messages WHERE message_id = $1', [messageId]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      messageId: r.message_id,
+      tenantId: r.tenant_id,
+      routeId: r.route_id,
+      carriers: r.carriers,
+      attempt: r.attempt,
+      accepted: r.accepted,
+      traceParent: r.trace_parent,
+      final: r.final,
+    };
+  }
+
+  /** Moves a message to its next attempt, only if it is still at `fromAttempt` (dedupes redelivered failures). */
+  async advanceAttempt(messageId: string, fromAttempt: number, final: boolean): Promise<boolean> {
+    const result: unknown[] = await this.db.query(
+      `UPDATE routed_messages SET attempt = attempt + 1, final = $3
+       WHERE message_id = $1 AND attempt = $2 AND NOT final RETURNING message_id`,
+      [messageId, fromAttempt, final],
+    );
+    return result.length > 0;
+  }
+}
