@@ -1,0 +1,41 @@
+export {
+  GSM7_BASIC_CHARS,
+  GSM7_ESCAPE,
+  GSM7_EXTENSION_CHARS,
+  decodeGsm7,
+  encodeGsm7,
+  gsm7FillBits,
+  gsm7Length,
+  gsm7SeptetCost,
+  isGsm7,
+  packGsm7,
+  unpackGsm7,
+} from './gsm7.js';
+export { decodeUcs2, encodeUcs2, isHighSurrogate, isLowSurrogate } from './ucs2.js';
+export {
+  MAX_MESSAGE_PAYLOAD_OCTETS,
+  MAX_PARTS,
+  analyze,
+  segmentLimits,
+  splitMessage,
+  type AnalyzeOptions,
+  type ConcatMode,
+  type DataCoding,
+  type MessagePart,
+  type SarParams,
+  type SegmentLimits,
+  type SmsEncoding,
+  type SplitOptions,
+  type SplitResult,
+  type TextAnalysis,
+} from './split.js';
+export {
+  alphabetOf,
+  decodeShortMessage,
+  parseUdh,
+  type ConcatInfo,
+  type DecodeShortMessageOptions,
+  type DecodedShortMessage,
+  type TextAlphabet,
+  type UserDataHeader,
+} from './decode.js';
