@@ -1,0 +1,195 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { guardChild, terminate, unguardChild } from '../process-guard.js';
+
+/** Repository root, from deploy/local/dist/gateway/services.js. */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+export const serviceNames = ['ingest', 'router', 'carrier-dispatch', 'dlr-processor', 'notifier'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export interface GatewayPorts {
+  ingest: number;
+  router: number;
+  'carrier-dispatch': number;
+  'dlr-processor': number;
+  notifier: number;
+  smpp: number;
+  simulatorHttp: number;
+}
+
+export const defaultPorts: GatewayPorts = {
+  ingest: 8080,
+  router: 8082,
+  'carrier-dispatch': 8083,
+  'dlr-processor': 8084,
+  notifier: 8085,
+  smpp: 2775,
+  simulatorHttp: 2776,
+};
+
+export interface StartGatewayOptions {
+  kafkaBrokers: string;
+  databaseUrl: string;
+  ports: GatewayPorts;
+  logDir: string;
+  /** Written for router and carrier-dispatch (the simulator carrier on `ports.smpp`). */
+  gatewayConfigFile: string;
+  demo: { tenantId: string; apiKey: string; webhookSecret: string };
+  mode?: 'local' | 'test' | 'production';
+  groupPrefix?: string;
+  receiptDelayMs?: number;
+  /** Extra env for every service (e.g. OTEL_* for the trace test). */
+  env?: Record<string, string>;
+  log?: (line: string) => void;
+  /** Start only these services (default all five). */
+  only?: ServiceName[];
+}
+
+export interface RunningProcess {
+  name: string;
+  child: ChildProcess;
+  logFile: string;
+  stop(): Promise<void>;
+}
+
+export interface RunningGateway {
+  processes: RunningProcess[];
+  url: string;
+  simulatorUrl: string;
+  stop(): Promise<void>;
+  /** Stops one service (e.g. to prove nothing is lost across a restart) and starts it again. */
+  restart(name: ServiceName): Promise<void>;
+}
+
+export function writeGatewayConfig(path: string, smppPort: number): void {
+  const template = readFileSync(join(repoRoot, 'deploy/local/config/gateway.local.yaml'), 'utf8');
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, template.replace(/port: 2775/, `port: ${smppPort}`));
+}
+
+function spawnLogged(name: string, args: string[], env: Record<string, string>, logDir: string): RunningProcess {
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `${name}.log`);
+  const out = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  guardChild(child.pid!, 'SIGTERM');
+  return {
+    name,
+    child,
+    logFile,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) await terminate(child.pid!, 'SIGTERM', 15000);
+      unguardChild(child.pid!);
+    },
+  };
+}
+
+function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function waitReady(proc: RunningProcess, url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`${proc.name} exited with code ${proc.child.exitCode} while starting. Last log lines (${proc.logFile}):\n${tail(proc.logFile)}`);
+    }
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${proc.name} not ready after ${timeoutMs / 1000} s (${url}). Last log lines (${proc.logFile}):\n${tail(proc.logFile)}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Starts the SMPP simulator and the five services against the given Kafka and PostgreSQL; waits until ready. */
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { ports } = options;
+  writeGatewayConfig(options.gatewayConfigFile, ports.smpp);
+  const processes: RunningProcess[] = [];
+  const stopAll = async () => {
+    for (const p of [...processes].reverse()) await p.stop().catch(() => undefined);
+  };
+  try {
+    const simulator = spawnLogged(
+      'smsc-simulator',
+      [
+        'test/smsc-simulator/dist/cli.js',
+        '--port', String(ports.smpp),
+        '--http-port', String(ports.simulatorHttp),
+        '--system-id', 'gateway',
+        '--password', 'secret',
+        '--receipt-delay-ms', String(options.receiptDelayMs ?? 200),
+      ],
+      {},
+      options.logDir,
+    );
+    processes.push(simulator);
+    await waitReady(simulator, `http://127.0.0.1:${ports.simulatorHttp}/health`, 20000);
+    log(`  smsc-simulator   smpp://127.0.0.1:${ports.smpp}  (control http://127.0.0.1:${ports.simulatorHttp})`);
+
+    const common: Record<string, string> = {
+      KAFKA_BROKERS: options.kafkaBrokers,
+      DATABASE_URL: options.databaseUrl,
+      GATEWAY_MODE: options.mode ?? 'local',
+      KAFKA_GROUP_PREFIX: options.groupPrefix ?? 'sms',
+      GATEWAY_CONFIG_FILE: options.gatewayConfigFile,
+      HTTP_HOST: '127.0.0.1',
+      ...(process.env.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_TRACES_EXPORTER ? {} : { OTEL_TRACES_EXPORTER: 'none' }),
+      OTEL_METRICS_EXPORTER: 'none',
+      OTEL_LOGS_EXPORTER: 'none',
+      ...options.env,
+    };
+    const perService: Record<ServiceName, Record<string, string>> = {
+      ingest: { DEMO_TENANT_ID: options.demo.tenantId, DEMO_API_KEY: options.demo.apiKey },
+      router: {},
+      'carrier-dispatch': {},
+      'dlr-processor': {},
+      notifier: { DEMO_TENANT_ID: options.demo.tenantId, DEMO_WEBHOOK_SECRET: options.demo.webhookSecret },
+    };
+    const names = options.only ?? [...serviceNames];
+    const startOne = (name: ServiceName) =>
+      spawnLogged(name, [`services/${name}/dist/main.js`], { ...common, ...perService[name], HTTP_PORT: String(ports[name]) }, options.logDir);
+    // Started together: each waits for its own dependencies (PostgreSQL, Kafka), so order does not matter.
+    const started = names.map((name) => startOne(name));
+    processes.push(...started);
+    await Promise.all(
+      started.map(async (proc) => {
+        await waitReady(proc, `http://127.0.0.1:${ports[proc.name as ServiceName]}/health/ready`, 90000);
+        log(`  ${proc.name.padEnd(16)} http://127.0.0.1:${ports[proc.name as ServiceName]}  ready`);
+      }),
+    );
+    return {
+      processes,
+      url: `http://127.0.0.1:${ports.ingest}`,
+      simulatorUrl: `http://127.0.0.1:${ports.simulatorHttp}`,
+      stop: stopAll,
+      restart: async (name: ServiceName) => {
+        const index = processes.findIndex((p) => p.name === name);
+        if (index < 0) throw new Error(`${name} is not running`);
+        await processes[index]!.stop();
+        const proc = startOne(name);
+        processes[index] = proc;
+        await waitReady(proc, `http://127.0.0.1:${ports[name]}/health/ready`, 90000);
+      },
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
