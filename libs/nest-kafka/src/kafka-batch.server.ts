@@ -1,4 +1,4 @@
-import { Catch, type ArgumentsHost, type INestApplication, type INestMicroservice, type RpcExceptionFilter } from '@nestjs/common';
+import { applyDecorators, Catch, UseFilters, type ArgumentsHost, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
 import { BaseRpcContext, EventPattern, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { lastValueFrom, throwError, type Observable } from 'rxjs';
 import {
@@ -126,8 +126,8 @@ export class RethrowRpcErrorsFilter implements RpcExceptionFilter<unknown> {
 /** Attaches a batch Kafka consumer to a Nest HTTP app (hybrid app: health/metrics over HTTP, events over Kafka). */
 export function connectKafkaBatchServer(app: INestApplication, options: KafkaBatchServerOptions): KafkaBatchServer {
   const server = new KafkaBatchServer(options);
-  const microservice: INestMicroservice = app.connectMicroservice({ strategy: server });
-  microservice.useGlobalFilters(new RethrowRpcErrorsFilter());
+  // Handlers declared with OnEvents carry RethrowRpcErrorsFilter themselves.
+  app.connectMicroservice({ strategy: server });
   return server;
 }
 
@@ -136,5 +136,8 @@ export function connectKafkaBatchServer(app: INestApplication, options: KafkaBat
  * `ConsumedEvent<Payload>[]`, typed from the contract.
  */
 export function OnEvents<P>(contract: EventContract<P>) {
-  return EventPattern<Record<string, ConsumedEvent<P>[]>>(contract.topic);
+  return applyDecorators(
+    EventPattern<Record<string, ConsumedEvent<P>[]>>(contract.topic) as MethodDecorator,
+    UseFilters(new RethrowRpcErrorsFilter()),
+  );
 }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
 import type { Registry } from 'prom-client';
 import type { EventContract } from '@sms/contracts';
@@ -82,12 +83,15 @@ export async function runNestService(
   http: { port: number; host: string; bodyLimit?: number },
   consumers: ConsumerGroupSpec[],
   onStop: () => Promise<void> = async () => undefined,
+  configureFastify?: (fastify: FastifyInstance) => void,
 ): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(
-    module,
-    new FastifyAdapter({ bodyLimit: http.bodyLimit ?? 1024 * 1024 }),
-    { logger: ['error', 'warn'], abortOnError: false },
-  );
+  const adapter = new FastifyAdapter({ bodyLimit: http.bodyLimit ?? 1024 * 1024, allowErrorHandlerOverride: true });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
+    logger: ['error', 'warn'],
+    abortOnError: false,
+  });
+  // After Nest set up its own handlers, before routes are registered (init).
+  configureFastify?.(app.getHttpAdapter().getInstance() as unknown as FastifyInstance);
   const consumed = new Counter({
     name: 'kafka_events_consumed_total',
     help: 'Events handled successfully, by topic',

@@ -1,0 +1,153 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createKafka, ensureTopics, EventPublisher, silentLogger, type Kafka } from '@sms/kafka';
+import type { EventContract, EventEnvelope } from '@sms/contracts';
+import { validateEnvelope } from '@sms/contracts';
+
+/**
+ * Helpers for integration tests on the real stack. Tests read KAFKA_BROKERS and DATABASE_URL (the test
+ * runner starts Kafka and PostgreSQL and exports them). Each test gets its own database and its own
+ * consumer-group prefix so suites never see each other's state.
+ */
+export function requireEnv(name: 'KAFKA_BROKERS' | 'DATABASE_URL'): string {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(
+      `${name} is not set: integration tests need the real stack. Run them through \`npm test\`, ` +
+        'or start it with `node deploy/local/dist/cli.js up` and export the variables it prints.',
+    );
+  }
+  return value;
+}
+
+export function uniqueSuffix(): string {
+  return randomBytes(4).toString('hex');
+}
+
+/** Creates an empty database on the test server and returns its URL; `drop()` removes it. */
+export async function createTestDatabase(prefix = 'test'): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = new URL(requireEnv('DATABASE_URL'));
+  const name = `${prefix}_${uniqueSuffix()}`.replace(/[^a-z0-9_]/g, '_');
+  const admin = new pg.Client({ connectionString: base.toString() });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(base.toString());
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: base.toString() });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export function testKafka(clientId = 'test'): Kafka {
+  return createKafka({ brokers: requireEnv('KAFKA_BROKERS').split(','), clientId, logger: silentLogger });
+}
+
+export async function ensureTestTopics(kafka: Kafka): Promise<void> {
+  await ensureTopics(kafka);
+}
+
+export async function connectedPublisher(kafka: Kafka): Promise<EventPublisher> {
+  const publisher = new EventPublisher(kafka);
+  await publisher.connect();
+  return publisher;
+}
+
+/**
+ * Collects events of a topic (from the latest offset when started) so a test can wait for what a service
+ * published. Invalid records are collected under `invalid`.
+ */
+export class TopicProbe<P> {
+  readonly events: EventEnvelope<P>[] = [];
+  readonly raw: { key: string | null; value: string; headers: Record<string, string> }[] = [];
+  private readonly consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly contractOrTopic: EventContract<P> | string,
+  ) {
+    this.consumer = kafka.consumer({ groupId: `probe-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
+  }
+
+  get topic(): string {
+    return typeof this.contractOrTopic === 'string' ? this.contractOrTopic : this.contractOrTopic.topic;
+  }
+
+  async start(fromBeginning = false): Promise<this> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.topic, fromBeginning });
+    let assigned = false;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => (assigned = true));
+    await this.consumer.run({
+      eachMessage: async ({ message }) => {
+        const value = message.value?.toString('utf8') ?? '';
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
+        this.raw.push({ key: message.key?.toString() ?? null, value, headers });
+        if (typeof this.contractOrTopic !== 'string') {
+          try {
+            const result = validateEnvelope(this.contractOrTopic, JSON.parse(value));
+            if (result.ok) this.events.push(result.envelope);
+          } catch {
+            // not JSON: only in raw
+          }
+        }
+      },
+    });
+    const deadline = Date.now() + 15000;
+    while (!assigned && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (!fromBeginning) await new Promise((r) => setTimeout(r, 300));
+    return this;
+  }
+
+  async waitFor(predicate: (e: EventEnvelope<P>) => boolean, timeoutMs = 15000, what = 'event'): Promise<EventEnvelope<P>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.events.find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} on ${this.topic}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async waitForRaw(
+    predicate: (r: { key: string | null; value: string; headers: Record<string, string> }) => boolean,
+    timeoutMs = 15000,
+  ) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.raw.find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting on ${this.topic}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+/** Polls until `check` returns a value, or fails with `what`. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,234 @@
+import { randomInt } from 'node:crypto';
+import {
+  DispatchFailedV1,
+  SubmittedV1,
+  type DispatchPayload,
+  type DispatchFailedPayload,
+  type SubmittedPayload,
+  type TrafficClass,
+} from '@sms/contracts';
+import type { ConsumedEvent, EventDraft, EventPublisher } from '@sms/kafka';
+import { SmppCommandError, SmppSessionError, commandStatusName, type SubmitSmRequest } from '@sms/smpp';
+import { splitMessage } from '@sms/sms-text';
+import { SpanKind, withSpan } from '@sms/telemetry';
+import { normaliseCarrierMessageId } from '../domain/carrier-message-id.js';
+import { classifySessionError, classifySmppStatus, type FailureClass } from '../domain/error-map.js';
+import type { CarrierRegistry } from '../infra/carrier-registry.js';
+import { BreakerOpenError } from '../infra/carrier-route.js';
+import type { PartOutcome, SubmitLedgerRepository } from '../infra/submit-ledger.repository.js';
+
+/**
+ * What to do with a part that was in flight when a previous process died (claimed, never answered):
+ * the carrier may or may not have it. OTP and transactional texts are worth a possible duplicate
+ * (a missing OTP blocks a login); promotional ones are not, so they end `failed/submit_outcome_unknown`.
+ */
+export const resendInFlightAfterCrash: Record<TrafficClass, boolean> = {
+  otp: true,
+  transactional: true,
+  promotional: false,
+};
+
+interface SubmitFailure {
+  failure: FailureClass;
+  carrierCode?: string;
+  message: string;
+}
+
+export class DispatchService {
+  constructor(
+    private readonly carriers: CarrierRegistry,
+    private readonly ledger: SubmitLedgerRepository,
+    private readonly publisher: EventPublisher,
+  ) {}
+
+  async dispatch(batch: ConsumedEvent<DispatchPayload>[]): Promise<void> {
+    // Latest attempt per message wins inside one batch (a redelivery and a failover may meet).
+    const byMessage = new Map<string, ConsumedEvent<DispatchPayload>>();
+    for (const event of batch) {
+      const current = byMessage.get(event.envelope.messageId!);
+      if (!current || current.envelope.payload.attempt <= event.envelope.payload.attempt) byMessage.set(event.envelope.messageId!, event);
+    }
+    const events = [...byMessage.values()];
+    const ledgerRows = await this.ledger.findByMessages(events.map((e) => e.envelope.messageId!));
+    const rowsByMessage = new Map<string, typeof ledgerRows>();
+    for (const row of ledgerRows) rowsByMessage.set(row.messageId, [...(rowsByMessage.get(row.messageId) ?? []), row]);
+
+    const submitted: EventDraft<SubmittedPayload>[] = [];
+    const failed: EventDraft<DispatchFailedPayload>[] = [];
+    const outcomes: PartOutcome[] = [];
+    const now = Date.now();
+
+    const plans = events.map((event) => {
+      const p = event.envelope.payload;
+      const route = this.carriers.get(p.carrierId, p.trafficClass);
+      return { event, p, route, rows: rowsByMessage.get(event.envelope.messageId!) ?? [] };
+    });
+
+    // Claim every part we are about to send in one round trip.
+    const toClaim: Parameters<SubmitLedgerRepository['claim']>[0] = [];
+    const work: { event: ConsumedEvent<DispatchPayload>; parts: { index: number; request: SubmitSmRequest }[]; total: number }[] = [];
+    for (const { event, p, route, rows } of plans) {
+      const messageId = event.envelope.messageId!;
+      const fail = (failure: FailureClass, message: string, carrierCode?: string) =>
+        failed.push(this.failure(event, { failure, message, carrierCode }));
+      if (Date.parse(p.validUntil) <= now) {
+        fail({ disposition: 'permanent', reason: 'validity_elapsed', finalStatus: 'failed' }, 'validity period passed before submission');
+        continue;
+      }
+      if (!route) {
+        fail({ disposition: 'failover', reason: 'carrier_not_configured', finalStatus: 'failed' }, `no ${p.trafficClass} binds for ${p.carrierId}`);
+        continue;
+      }
+      const carrier = route.carrier.smpp;
+      const split = splitMessage(p.body, { concat: carrier.concat, reference: randomInt(0, carrier.concat === 'udh8' ? 256 : 65536) });
+      const total = split.parts.length;
+      const done = rows.filter((r) => r.state === 'submitted');
+      if (done.length === total) {
+        // Already accepted by a carrier (redelivery after a crash or rebalance): never send again.
+        submitted.push(this.submittedDraft(event, done.map((r) => ({ index: r.partIndex, carrierMessageId: r.carrierMessageId!, submittedAt: r.submittedAt! })), total));
+        continue;
+      }
+      const inFlight = rows.filter((r) => r.state === 'in_flight');
+      if (inFlight.length > 0 && !resendInFlightAfterCrash[p.trafficClass]) {
+        fail({ disposition: 'permanent', reason: 'submit_outcome_unknown', finalStatus: 'failed' }, 'a previous submit was interrupted; promotional traffic is not resent');
+        continue;
+      }
+      const alphanumeric = !/^\+?\d+$/.test(p.from);
+      const parts = split.parts
+        .map((part, index) => ({ part, index }))
+        .filter(({ index }) => !done.some((r) => r.partIndex === index))
+        .map(({ part, index }) => ({
+          index,
+          request: {
+            sourceAddr: p.from.replace(/^\+/, ''),
+            destinationAddr: p.to.replace(/^\+/, ''),
+            shortMessage: part.messagePayload ? new Uint8Array(0) : part.shortMessage,
+            messagePayload: part.messagePayload,
+            esmClass: part.esmClassUdhi ? 0x40 : 0,
+            dataCoding: split.dataCoding,
+            registeredDelivery: 1,
+            sar: part.sar,
+            validityPeriod: new Date(p.validUntil),
+            ...(alphanumeric ? { sourceTon: 5, sourceNpi: 0 } : { sourceTon: 1, sourceNpi: 1 }),
+          } satisfies SubmitSmRequest,
+        }));
+      for (const part of parts) toClaim.push({ messageId, partIndex: part.index, totalParts: total, carrierId: p.carrierId, attempt: p.attempt });
+      work.push({ event, parts, total });
+    }
+    const claimed = await this.ledger.claim(toClaim);
+
+    await Promise.all(
+      work.map(async ({ event, parts, total }) => {
+        const messageId = event.envelope.messageId!;
+        const p = event.envelope.payload;
+        const route = this.carriers.get(p.carrierId, p.trafficClass)!;
+        const mine = parts.filter((part) => claimed.has(`${messageId}/${part.index}`));
+        if (mine.length === 0) return; // another consumer holds these parts
+        await withSpan(
+          '@sms/carrier-dispatch',
+          'smpp submit_sm',
+          {
+            kind: SpanKind.CLIENT,
+            parent: event.context,
+            attributes: {
+              'sms.message_id': messageId,
+              'sms.tenant_id': event.envelope.tenantId,
+              'sms.carrier': p.carrierId,
+              'sms.route': p.routeId,
+              'sms.lane': p.trafficClass,
+              'sms.parts': total,
+              'sms.attempt': p.attempt,
+            },
+          },
+          async (span) => {
+            const results = await Promise.allSettled(mine.map((part) => route.submit(part.request)));
+            let firstFailure: SubmitFailure | undefined;
+            const newlySubmitted: { index: number; carrierMessageId: string; submittedAt: Date }[] = [];
+            results.forEach((result, i) => {
+              const index = mine[i]!.index;
+              if (result.status === 'fulfilled') {
+                const carrierMessageId = normaliseCarrierMessageId(result.value.messageId);
+                outcomes.push({ messageId, partIndex: index, state: 'submitted', carrierMessageId });
+                newlySubmitted.push({ index, carrierMessageId, submittedAt: new Date() });
+              } else {
+                const failure = this.classify(result.reason);
+                firstFailure ??= failure;
+                outcomes.push({ messageId, partIndex: index, state: 'failed', error: failure.message.slice(0, 500) });
+              }
+            });
+            span.setAttribute('sms.status', firstFailure ? `failed:${firstFailure.failure.reason}` : 'submitted');
+            if (firstFailure) {
+              failed.push(this.failure(event, firstFailure));
+              return;
+            }
+            const previously = (rowsByMessage.get(messageId) ?? [])
+              .filter((r) => r.state === 'submitted')
+              .map((r) => ({ index: r.partIndex, carrierMessageId: r.carrierMessageId!, submittedAt: r.submittedAt! }));
+            submitted.push(this.submittedDraft(event, [...previously, ...newlySubmitted], total));
+          },
+        );
+      }),
+    );
+    // Ledger first: once a submit_sm_resp is recorded, no redelivery can send that part again.
+    await this.ledger.record(outcomes);
+    await this.publisher.publishMany([
+      { contract: SubmittedV1, drafts: submitted },
+      { contract: DispatchFailedV1, drafts: failed },
+    ]);
+  }
+
+  private classify(error: unknown): SubmitFailure {
+    if (error instanceof SmppCommandError) {
+      return { failure: classifySmppStatus(error.commandStatus), carrierCode: commandStatusName(error.commandStatus), message: error.message };
+    }
+    if (error instanceof SmppSessionError) return { failure: classifySessionError(error.code), carrierCode: error.code, message: error.message };
+    if (error instanceof BreakerOpenError) return { failure: classifySessionError('breaker_open'), message: error.message };
+    return { failure: classifySessionError('unknown'), message: (error as Error).message ?? String(error) };
+  }
+
+  private submittedDraft(
+    event: ConsumedEvent<DispatchPayload>,
+    parts: { index: number; carrierMessageId: string; submittedAt: Date }[],
+    total: number,
+  ): EventDraft<SubmittedPayload> {
+    const p = event.envelope.payload;
+    return {
+      tenantId: event.envelope.tenantId,
+      messageId: event.envelope.messageId!,
+      context: event.context,
+      payload: {
+        carrierId: p.carrierId,
+        trafficClass: p.trafficClass,
+        parts: parts
+          .sort((a, b) => a.index - b.index)
+          .map((x) => ({ index: x.index, carrierMessageId: x.carrierMessageId, submittedAt: x.submittedAt.toISOString() })),
+        totalParts: total,
+        acceptedAt: p.acceptedAt,
+        validUntil: p.validUntil,
+        callbackUrl: p.callbackUrl,
+        reference: p.reference,
+      },
+    };
+  }
+
+  /** Retryable failures are handed to the router as failover for now (delay-topic retries: see issue 5). */
+  private failure(event: ConsumedEvent<DispatchPayload>, f: SubmitFailure): EventDraft<DispatchFailedPayload> {
+    const p = event.envelope.payload;
+    return {
+      tenantId: event.envelope.tenantId,
+      messageId: event.envelope.messageId!,
+      context: event.context,
+      payload: {
+        carrierId: p.carrierId,
+        routeId: p.routeId,
+        trafficClass: p.trafficClass,
+        attempt: p.attempt,
+        disposition: f.failure.disposition === 'permanent' ? 'permanent' : 'failover',
+        finalStatus: f.failure.finalStatus,
+        reason: { code: f.failure.reason, message: f.message.slice(0, 500), carrierCode: f.carrierCode },
+        callbackUrl: p.callbackUrl,
+        reference: p.reference,
+      },
+    };
+  }
+}

@@ -1,0 +1,96 @@
+import type { GatewayFile } from '@sms/config';
+import { CarrierHealthV1, trafficClasses, type TrafficClass } from '@sms/contracts';
+import type { EventPublisher } from '@sms/kafka';
+import type { Logger } from '@sms/platform';
+import type { SmppDeliver } from '@sms/smpp';
+import { Gauge, type Registry } from '@sms/telemetry';
+import { CarrierRoute, type BreakerSettings } from './carrier-route.js';
+
+/** All carrier routes (carrier x lane) declared in the gateway file. */
+export class CarrierRegistry {
+  private readonly routes = new Map<string, CarrierRoute>();
+
+  constructor(
+    file: GatewayFile,
+    breaker: BreakerSettings,
+    private readonly publisher: EventPublisher,
+    private readonly logger: Logger,
+    metrics: Registry,
+    onDeliver: (carrierId: string, deliver: SmppDeliver) => void,
+  ) {
+    const breakerGauge = new Gauge({
+      name: 'carrier_breaker_state',
+      help: 'Breaker state per carrier route: 0 closed, 1 half open, 2 open',
+      labelNames: ['carrier', 'lane'],
+      registers: [metrics],
+    });
+    const bindsGauge = new Gauge({
+      name: 'carrier_binds_up',
+      help: 'Bound SMPP sessions per carrier route',
+      labelNames: ['carrier', 'lane'],
+      registers: [metrics],
+    });
+    for (const carrier of file.carriers) {
+      for (const lane of trafficClasses) {
+        const binds = carrier.smpp.binds[lane];
+        if (binds === 0) continue;
+        const route = new CarrierRoute(carrier, lane, binds, breaker, logger, onDeliver);
+        route.onStateChange = (r) => {
+          breakerGauge.set({ carrier: carrier.id, lane }, r.state === 'closed' ? 0 : r.state === 'half_open' ? 1 : 2);
+          bindsGauge.set({ carrier: carrier.id, lane }, r.bindsUp);
+          this.publishHealth(r);
+        };
+        this.routes.set(`${carrier.id}/${lane}`, route);
+      }
+    }
+  }
+
+  get(carrierId: string, lane: TrafficClass): CarrierRoute | undefined {
+    return this.routes.get(`${carrierId}/${lane}`);
+  }
+
+  all(): CarrierRoute[] {
+    return [...this.routes.values()];
+  }
+
+  start(): void {
+    for (const route of this.routes.values()) route.start();
+  }
+
+  /** Waits (bounded) until every route has a bound session, so the first messages do not fail over needlessly. */
+  async waitForBinds(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.all().some((r) => r.bindsUp === 0)) await new Promise((r) => setTimeout(r, 50));
+    for (const route of this.all().filter((r) => r.bindsUp === 0)) {
+      this.logger.warn({ route: route.name }, 'carrier route not bound yet; its messages fail over until it binds');
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.routes.values()].map((r) => r.stop()));
+  }
+
+  private lastPublished = new Map<string, string>();
+
+  /** Publishes a carrier-health event when a route's breaker or bind count changes (compacted topic). */
+  private publishHealth(route: CarrierRoute): void {
+    const signature = `${route.state}/${route.bindsUp}/${route.bindsTotal}`;
+    if (this.lastPublished.get(route.name) === signature) return;
+    this.lastPublished.set(route.name, signature);
+    this.publisher
+      .publish(CarrierHealthV1, [
+        {
+          tenantId: '_carrier',
+          payload: {
+            carrierId: route.carrier.id,
+            lane: route.lane,
+            breaker: route.state,
+            bindsUp: route.bindsUp,
+            bindsTotal: route.bindsTotal,
+            changedAt: new Date().toISOString(),
+          },
+        },
+      ])
+      .catch((error: unknown) => this.logger.warn({ route: route.name, error: (error as Error).message }, 'carrier-health publish failed'));
+  }
+}

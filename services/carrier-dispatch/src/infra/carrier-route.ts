@@ -1,0 +1,128 @@
+import CircuitBreaker from 'opossum';
+import type { CarrierConfig } from '@sms/config';
+import type { TrafficClass } from '@sms/contracts';
+import { SmppClientSession, SmppCommandError, type SmppDeliver, type SubmitSmRequest } from '@sms/smpp';
+import type { Logger } from '@sms/platform';
+import { classifySmppStatus } from '../domain/error-map.js';
+
+export class BreakerOpenError extends Error {
+  readonly code = 'breaker_open';
+  constructor(route: string) {
+    super(`circuit breaker of ${route} is open`);
+  }
+}
+
+export interface BreakerSettings {
+  errorThresholdPercentage: number;
+  volumeThreshold: number;
+  resetTimeout: number;
+}
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/**
+ * One carrier route = one carrier for one lane (traffic class): its own SMPP binds, so OTP never shares a
+ * bind or a window with promotional traffic, and its own opossum breaker.
+ *
+ * The breaker counts only failures that say something about the carrier (bind down, timeouts,
+ * throttling, system errors); a permanent verdict about one message (bad number) does not open it.
+ * volumeThreshold is explicit: opossum's default of 0 would open on the first early failure.
+ */
+export class CarrierRoute {
+  readonly name: string;
+  private readonly sessions: SmppClientSession[] = [];
+  private readonly breaker: CircuitBreaker<[SubmitSmRequest], { messageId: string }>;
+  private next = 0;
+  state: BreakerState = 'closed';
+  onStateChange?: (route: CarrierRoute) => void;
+
+  constructor(
+    readonly carrier: CarrierConfig,
+    readonly lane: TrafficClass,
+    binds: number,
+    breaker: BreakerSettings,
+    private readonly logger: Logger,
+    onDeliver: (carrierId: string, deliver: SmppDeliver) => void,
+  ) {
+    this.name = `${carrier.id}/${lane}`;
+    const smpp = carrier.smpp;
+    for (let i = 0; i < binds; i++) {
+      const session = new SmppClientSession({
+        name: `${this.name}/${i}`,
+        host: smpp.host,
+        port: smpp.port,
+        tls: smpp.tls,
+        systemId: smpp.systemId,
+        password: smpp.password,
+        systemType: smpp.systemType,
+        bindType: 'transceiver',
+        window: smpp.window,
+        responseTimeoutMs: smpp.responseTimeoutMs,
+        enquireLinkIntervalMs: smpp.enquireLinkIntervalMs,
+        deadLinkTimeoutMs: smpp.enquireLinkIntervalMs + smpp.responseTimeoutMs,
+        reconnect: { initialDelayMs: 500, maxDelayMs: 30000, jitter: 0.5 },
+        sourceTon: smpp.sourceTon,
+        sourceNpi: smpp.sourceNpi,
+        destTon: smpp.destTon,
+        destNpi: smpp.destNpi,
+        logger,
+      });
+      session.on('deliver', (d) => onDeliver(carrier.id, d));
+      session.on('state', () => this.onStateChange?.(this));
+      this.sessions.push(session);
+    }
+    this.breaker = new CircuitBreaker((request: SubmitSmRequest) => this.submitOnSession(request), {
+      timeout: false, // the session has its own per-PDU response timeout
+      errorThresholdPercentage: breaker.errorThresholdPercentage,
+      volumeThreshold: breaker.volumeThreshold,
+      resetTimeout: breaker.resetTimeout,
+      rollingCountTimeout: 10000,
+      rollingCountBuckets: 10,
+      errorFilter: (error: unknown) => error instanceof SmppCommandError && classifySmppStatus(error.commandStatus).disposition === 'permanent',
+    });
+    const transition = (state: BreakerState) => () => {
+      this.state = state;
+      this.logger.warn({ route: this.name, breaker: state }, 'carrier route breaker changed state');
+      this.onStateChange?.(this);
+    };
+    this.breaker.on('open', transition('open'));
+    this.breaker.on('halfOpen', transition('half_open'));
+    this.breaker.on('close', transition('closed'));
+  }
+
+  start(): void {
+    for (const session of this.sessions) {
+      session.start().catch((error: unknown) => this.logger.warn({ route: this.name, error: (error as Error).message }, 'bind stopped'));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.breaker.shutdown();
+    await Promise.all(this.sessions.map((s) => s.stop().catch(() => undefined)));
+  }
+
+  get bindsUp(): number {
+    return this.sessions.filter((s) => s.state === 'bound').length;
+  }
+
+  get bindsTotal(): number {
+    return this.sessions.length;
+  }
+
+  async submit(request: SubmitSmRequest): Promise<{ messageId: string }> {
+    if (this.breaker.opened) throw new BreakerOpenError(this.name);
+    return this.breaker.fire(request);
+  }
+
+  /** Round-robin over bound sessions; when none is bound the session answers not_bound (fail over at once). */
+  private submitOnSession(request: SubmitSmRequest): Promise<{ messageId: string }> {
+    for (let i = 0; i < this.sessions.length; i++) {
+      const session = this.sessions[(this.next + i) % this.sessions.length]!;
+      if (session.state === 'bound') {
+        this.next = (this.next + i + 1) % this.sessions.length;
+        return session.submit(request);
+      }
+    }
+    return this.sessions[0]!.submit(request);
+  }
+}

@@ -1,0 +1,37 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { METRICS_REGISTRY, OpsController, ReadinessRegistry, type ServiceRuntime } from '@sms/platform';
+import { AcceptMessagesService } from './application/accept-messages.service.js';
+import { IngestConsumer, INGEST_PUBLISHER } from './consumers/ingest.consumer.js';
+import { ApiKeyGuard } from './http/auth.guard.js';
+import { INGEST_LIMITS, MessagesController } from './http/messages.controller.js';
+import { ProblemFilter } from './http/problem.js';
+import { MessagesRepository } from './infra/messages.repository.js';
+import type { OutboxRelay } from './infra/outbox-relay.js';
+import { TenantsRepository } from './infra/tenants.repository.js';
+import type { IngestConfig } from './config/ingest.config.js';
+
+@Module({})
+export class IngestModule {
+  static register(runtime: ServiceRuntime, config: IngestConfig, relay: OutboxRelay): DynamicModule {
+    const messages = new MessagesRepository(runtime.dataSource);
+    return {
+      module: IngestModule,
+      controllers: [OpsController, MessagesController, IngestConsumer],
+      providers: [
+        { provide: ReadinessRegistry, useValue: runtime.readiness },
+        { provide: METRICS_REGISTRY, useValue: runtime.metrics },
+        { provide: MessagesRepository, useValue: messages },
+        { provide: TenantsRepository, useValue: new TenantsRepository(runtime.dataSource) },
+        { provide: INGEST_PUBLISHER, useValue: runtime.publisher },
+        { provide: INGEST_LIMITS, useValue: { maxSegments: config.MAX_SEGMENTS } },
+        {
+          provide: AcceptMessagesService,
+          useValue: new AcceptMessagesService(messages, config.DEFAULT_VALIDITY_SECONDS, () => relay.wake()),
+        },
+        ApiKeyGuard,
+        { provide: APP_FILTER, useValue: new ProblemFilter(runtime.logger) },
+      ],
+    };
+  }
+}

@@ -1,0 +1,272 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { isFinalStatus, statusRank, type AcceptedPayload, type MessageStatus, type Reason } from '@sms/contracts';
+
+export interface NewMessage {
+  id: string;
+  tenantId: string;
+  accepted: AcceptedPayload;
+  metadata?: Record<string, string>;
+  sendAt?: string;
+  source: 'api' | 'kafka';
+  sourceEventId?: string;
+}
+
+export interface OutboxEntry {
+  topic: string;
+  eventId: string;
+  tenantId: string;
+  messageId: string;
+  payload: unknown;
+  traceParent?: string;
+  availableAt?: string;
+}
+
+export interface MessageView {
+  id: string;
+  status: MessageStatus;
+  statusReason: Reason | null;
+  to: string;
+  from: string;
+  trafficClass: string;
+  encoding: string;
+  segments: number;
+  reference: string | null;
+  callbackUrl: string | null;
+  validUntil: string;
+  createdAt: string;
+  updatedAt: string;
+  history: { status: MessageStatus; reason: Reason | null; carrierId: string | null; occurredAt: string }[];
+}
+
+export interface StatusUpdate {
+  eventId: string;
+  messageId: string;
+  tenantId: string;
+  status: MessageStatus;
+  reason?: Reason;
+  carrierId?: string;
+  sequence: number;
+  occurredAt: string;
+}
+
+type MessageRow = {
+  id: string;
+  status: MessageStatus;
+  status_reason: Reason | null;
+  recipient: string;
+  sender: string;
+  traffic_class: string;
+  encoding: string;
+  segments: number;
+  reference: string | null;
+  callback_url: string | null;
+  valid_until: Date;
+  created_at: Date;
+  updated_at: Date;
+};
+
+/**
+ * Ingest's tables. Every read takes the tenant id: a tenant can never load another tenant's message
+ * (the API answers 404, not 403, so ids do not leak either).
+ */
+export class MessagesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async insertMessages(tx: EntityManager, messages: NewMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    await tx.query(
+      `INSERT INTO messages (id, tenant_id, recipient, sender, body, traffic_class, encoding, segments, callback_url,
+         reference, metadata, status, status_rank, valid_until, send_at, source, source_event_id, created_at, updated_at)
+       SELECT m.id, m.tenant_id, m.recipient, m.sender, m.body, m.traffic_class, m.encoding, m.segments, m.callback_url,
+         m.reference, m.metadata, m.status, m.status_rank, m.valid_until, m.send_at, m.source, m.source_event_id, m.accepted_at, m.accepted_at
+       FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tenant_id text, recipient text, sender text, body text,
+         traffic_class text, encoding text, segments int, callback_url text, reference text, metadata jsonb,
+         valid_until timestamptz, send_at timestamptz, source text, source_event_id text, accepted_at timestamptz,
+         status text, status_rank int)`,
+      [
+        JSON.stringify(
+          messages.map((m) => ({
+            id: m.id,
+            tenant_id: m.tenantId,
+            recipient: m.accepted.to,
+            sender: m.accepted.from,
+            body: m.accepted.body,
+            traffic_class: m.accepted.trafficClass,
+            encoding: m.accepted.encoding,
+            segments: m.accepted.segments,
+            callback_url: m.accepted.callbackUrl ?? null,
+            reference: m.accepted.reference ?? null,
+            metadata: m.metadata ?? null,
+            valid_until: m.accepted.validUntil,
+            send_at: m.sendAt ?? null,
+            source: m.source,
+            source_event_id: m.sourceEventId ?? null,
+            accepted_at: m.accepted.acceptedAt,
+            status: m.sendAt ? 'scheduled' : 'accepted',
+            status_rank: m.sendAt ? 1 : 0,
+          })),
+        ),
+      ],
+    );
+  }
+
+  async insertOutbox(tx: EntityManager, entries: OutboxEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    // The history starts with the acceptance itself (same event id as the accepted event).
+    await tx.query(
+      `INSERT INTO message_status_history (event_id, message_id, status, reason, sequence, occurred_at)
+       SELECT o.event_id, o.message_id, CASE WHEN o.scheduled THEN 'scheduled' ELSE 'accepted' END, NULL, 0, now()
+       FROM jsonb_to_recordset($1::jsonb) AS o(event_id uuid, message_id uuid, scheduled boolean)`,
+      [JSON.stringify(entries.map((e) => ({ event_id: e.eventId, message_id: e.messageId, scheduled: Boolean(e.availableAt) })))],
+    );
+    await tx.query(
+      `INSERT INTO outbox (topic, event_id, tenant_id, message_id, payload, trace_parent, available_at)
+       SELECT o.topic, o.event_id, o.tenant_id, o.message_id, o.payload, o.trace_parent, coalesce(o.available_at, now())
+       FROM jsonb_to_recordset($1::jsonb) AS o(topic text, event_id uuid, tenant_id text, message_id uuid, payload jsonb, trace_parent text, available_at timestamptz)`,
+      [
+        JSON.stringify(
+          entries.map((e) => ({
+            topic: e.topic,
+            event_id: e.eventId,
+            tenant_id: e.tenantId,
+            message_id: e.messageId,
+            payload: e.payload,
+            trace_parent: e.traceParent ?? null,
+            available_at: e.availableAt ?? null,
+          })),
+        ),
+      ],
+    );
+  }
+
+  /** Ids of messages already created from these Kafka event ids (dedupe of redelivered send-requests). */
+  async existingSourceEvents(tenantEventPairs: { tenantId: string; eventId: string }[]): Promise<Set<string>> {
+    if (tenantEventPairs.length === 0) return new Set();
+    const rows: { key: string }[] = await this.db.query(
+      `SELECT m.tenant_id || '/' || m.source_event_id AS key FROM messages m
+       JOIN jsonb_to_recordset($1::jsonb) AS p(tenant_id text, event_id text)
+         ON m.tenant_id = p.tenant_id AND m.source_event_id = p.event_id`,
+      [JSON.stringify(tenantEventPairs.map((p) => ({ tenant_id: p.tenantId, event_id: p.eventId })))],
+    );
+    return new Set(rows.map((r) => r.key));
+  }
+
+  async findIdempotencyKey(tenantId: string, key: string): Promise<{ requestHash: string; messageId: string } | undefined> {
+    const rows: { request_hash: string; message_id: string }[] = await this.db.query(
+      `SELECT request_hash, message_id FROM idempotency_keys
+       WHERE tenant_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'`,
+      [tenantId, key],
+    );
+    const r = rows[0];
+    return r ? { requestHash: r.request_hash, messageId: r.message_id } : undefined;
+  }
+
+  /** Claims a key inside the message transaction; false when another request holds it. */
+  async claimIdempotencyKey(tx: EntityManager, tenantId: string, key: string, requestHash: string, messageId: string): Promise<boolean> {
+    // An expired key (older than 24 h) is replaced; a live one makes the insert a no-op.
+    const rows: unknown[] = await tx.query(
+      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, message_id = EXCLUDED.message_id, created_at = now()
+         WHERE idempotency_keys.created_at <= now() - interval '24 hours'
+       RETURNING message_id`,
+      [tenantId, key, requestHash, messageId],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * Cancels a scheduled message whose accepted event has not been released yet: deleting its outbox row
+   * and marking it canceled happen in one transaction, so a message is either released or canceled.
+   */
+  async cancelScheduled(tenantId: string, messageId: string): Promise<'canceled' | 'not_found' | 'too_late'> {
+    return this.db.transaction(async (tx) => {
+      const found: { status: string }[] = await tx.query('SELECT status FROM messages WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [
+        tenantId,
+        messageId,
+      ]);
+      if (!found[0]) return 'not_found';
+      const deleted: unknown[] = await tx.query('DELETE FROM outbox WHERE message_id = $1 RETURNING id', [messageId]);
+      if (found[0].status !== 'scheduled' || deleted.length === 0) return 'too_late';
+      await tx.query(
+        `UPDATE messages SET status = 'canceled', status_rank = 10, status_reason = '{"code":"canceled_by_sender"}', updated_at = now() WHERE id = $1`,
+        [messageId],
+      );
+      await tx.query(
+        `INSERT INTO message_status_history (event_id, message_id, status, reason, sequence, occurred_at)
+         VALUES (gen_random_uuid(), $1, 'canceled', '{"code":"canceled_by_sender"}', 1, now())`,
+        [messageId],
+      );
+      return 'canceled';
+    });
+  }
+
+  async findForTenant(tenantId: string, messageId: string): Promise<MessageView | undefined> {
+    const rows: MessageRow[] = await this.db.query('SELECT * FROM messages WHERE tenant_id = $1 AND id = $2', [tenantId, messageId]);
+    const m = rows[0];
+    if (!m) return undefined;
+    const history: { status: MessageStatus; reason: Reason | null; carrier_id: string | null; occurred_at: Date }[] = await this.db.query(
+      'SELECT status, reason, carrier_id, occurred_at FROM message_status_history WHERE message_id = $1 ORDER BY occurred_at, sequence',
+      [messageId],
+    );
+    return {
+      id: m.id,
+      status: m.status,
+      statusReason: m.status_reason,
+      to: m.recipient,
+      from: m.sender,
+      trafficClass: m.traffic_class,
+      encoding: m.encoding,
+      segments: m.segments,
+      reference: m.reference,
+      callbackUrl: m.callback_url,
+      validUntil: m.valid_until.toISOString(),
+      createdAt: m.created_at.toISOString(),
+      updatedAt: m.updated_at.toISOString(),
+      history: history.map((h) => ({ status: h.status, reason: h.reason, carrierId: h.carrier_id, occurredAt: h.occurred_at.toISOString() })),
+    };
+  }
+
+  /**
+   * Applies status events to the read model. History keeps every event (deduped by event id); the current
+   * status only moves forward, so events arriving out of order across producers cannot move it back.
+   */
+  async applyStatusUpdates(updates: StatusUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const rows = updates.map((u) => ({
+      event_id: u.eventId,
+      message_id: u.messageId,
+      tenant_id: u.tenantId,
+      status: u.status,
+      rank: statusRank(u.status),
+      final: isFinalStatus(u.status),
+      reason: u.reason ?? null,
+      carrier_id: u.carrierId ?? null,
+      sequence: u.sequence,
+      occurred_at: u.occurredAt,
+    }));
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO message_status_history (event_id, message_id, status, reason, carrier_id, sequence, occurred_at)
+         SELECT u.event_id, u.message_id, u.status, u.reason, u.carrier_id, u.sequence, u.occurred_at
+         FROM jsonb_to_recordset($1::jsonb) AS u(event_id uuid, message_id uuid, status text, reason jsonb, carrier_id text, sequence int, occurred_at timestamptz)
+         ON CONFLICT (event_id) DO NOTHING`,
+        [JSON.stringify(rows)],
+      );
+      // Highest-ranked update per message in this batch; ties (two finals) keep the earliest.
+      await tx.query(
+        `UPDATE messages m SET status = u.status, status_rank = u.rank, status_reason = u.reason, updated_at = now()
+         FROM (
+           SELECT DISTINCT ON (message_id) message_id, tenant_id, status, rank, reason
+           FROM jsonb_to_recordset($1::jsonb) AS x(message_id uuid, tenant_id text, status text, rank int, reason jsonb, occurred_at timestamptz)
+           ORDER BY message_id, rank DESC, occurred_at ASC
+         ) u
+         WHERE m.id = u.message_id AND m.tenant_id = u.tenant_id AND m.status_rank < u.rank`,
+        [JSON.stringify(rows)],
+      );
+    });
+  }
+}
