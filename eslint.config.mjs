@@ -59,5 +59,31 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Test files may use the shared test helpers (real-stack fixtures); production code may not.
+    files: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: ['type:pure', 'type:testing'], bannedExternalImports: frameworkPackages },
+            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure', 'type:testing'] },
+            { sourceTag: 'scope:ingest', notDependOnLibsWithTags: ['scope:carrier-only'] },
+            { sourceTag: 'scope:router', notDependOnLibsWithTags: ['scope:carrier-only'] },
+            { sourceTag: 'scope:dlr-processor', notDependOnLibsWithTags: ['scope:carrier-only'] },
+            { sourceTag: 'scope:notifier', notDependOnLibsWithTags: ['scope:carrier-only'] },
+            { sourceTag: 'type:pure', onlyDependOnLibsWithTags: ['type:pure'] },
+            { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure', 'type:testing'] },
+            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure', 'type:testing', 'type:tool'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure', 'type:testing', 'type:tool'] },
+          ],
+        },
+      ],
+    },
+  },
   prettier,
 );

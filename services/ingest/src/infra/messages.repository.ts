@@ -189,7 +189,9 @@ export class MessagesRepository {
         messageId,
       ]);
       if (!found[0]) return 'not_found';
-      const deleted: unknown[] = await tx.query('DELETE FROM outbox WHERE message_id = $1 RETURNING id', [messageId]);
+      const deleted: unknown[] = await tx.query('WITH d AS (DELETE FROM outbox WHERE message_id = $1 RETURNING id) SELECT id FROM d', [
+        messageId,
+      ]);
       if (found[0].status !== 'scheduled' || deleted.length === 0) return 'too_late';
       await tx.query(
         `UPDATE messages SET status = 'canceled', status_rank = 10, status_reason = '{"code":"canceled_by_sender"}', updated_at = now() WHERE id = $1`,

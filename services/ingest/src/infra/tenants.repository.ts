@@ -44,7 +44,8 @@ export class TenantsRepository {
 
   async revokeKey(keyPrefixOrId: string): Promise<number> {
     const rows: unknown[] = await this.db.query(
-      `UPDATE api_keys SET revoked_at = now() WHERE (key_prefix = $1 OR id::text = $1) AND revoked_at IS NULL RETURNING id`,
+      `WITH r AS (UPDATE api_keys SET revoked_at = now() WHERE (key_prefix = $1 OR id::text = $1) AND revoked_at IS NULL RETURNING id)
+       SELECT id FROM r`,
       [keyPrefixOrId],
     );
     return rows.length;

@@ -79,9 +79,12 @@ export class RoutedMessagesRepository {
 
   /** Moves a message to its next attempt, only if it is still at `fromAttempt` (dedupes redelivered failures). */
   async advanceAttempt(messageId: string, fromAttempt: number, final: boolean): Promise<boolean> {
+    // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE, rows for a SELECT.
     const result: unknown[] = await this.db.query(
-      `UPDATE routed_messages SET attempt = attempt + 1, final = $3
-       WHERE message_id = $1 AND attempt = $2 AND NOT final RETURNING message_id`,
+      `WITH advanced AS (
+         UPDATE routed_messages SET attempt = attempt + 1, final = $3
+         WHERE message_id = $1 AND attempt = $2 AND NOT final RETURNING message_id)
+       SELECT message_id FROM advanced`,
       [messageId, fromAttempt, final],
     );
     return result.length > 0;

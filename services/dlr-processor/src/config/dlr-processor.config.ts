@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { commonServiceShape, loadConfig } from '@sms/config';
+
+const millis = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+export const dlrProcessorConfigShape = {
+  ...commonServiceShape,
+  HTTP_PORT: commonServiceShape.HTTP_PORT.default(8084),
+  /** How often the sweeper looks for messages past validity and for stale pending receipts. */
+  DLR_SWEEP_INTERVAL_MS: z.coerce.number().int().min(50).default(30_000),
+  /** Messages expired per UPDATE; the sweeper loops until a round finds fewer. */
+  DLR_SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /**
+   * How long after its validity a message without a final receipt is declared expired. Carriers report
+   * expiry late (their own sweep), so the default is generous: 10 min locally and in tests, 1 h in
+   * production (see `resolveExpiryGraceMs`).
+   */
+  DLR_EXPIRY_GRACE_MS: z.coerce.number().int().min(0).optional(),
+  /** Receipts whose carrier id stays unknown this long are parked (flagged and counted, never deleted). */
+  DLR_PENDING_RECEIPT_TTL_MS: millis(60 * 60_000),
+};
+
+export type DlrProcessorConfig = ReturnType<typeof loadDlrProcessorConfig>;
+
+export function loadDlrProcessorConfig(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadConfig('dlr-processor', dlrProcessorConfigShape, env);
+  return {
+    ...config,
+    DLR_EXPIRY_GRACE_MS: resolveExpiryGraceMs(config.GATEWAY_MODE, config.DLR_EXPIRY_GRACE_MS),
+  };
+}
+
+export function resolveExpiryGraceMs(
+  mode: 'local' | 'test' | 'production',
+  configured: number | undefined,
+): number {
+  if (configured !== undefined) return configured;
+  return mode === 'production' ? 60 * 60_000 : 10 * 60_000;
+}

@@ -1,0 +1,448 @@
+// The dlr-processor in-process against the real Kafka and PostgreSQL: events in on its two topics, status
+// events (and dead letters) out, with its tables checked where the topic alone cannot show the behaviour.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import {
+  DEAD_LETTER_TOPIC,
+  DlrReceivedV1,
+  StatusChangedV1,
+  SubmittedV1,
+  UNKNOWN_TENANT,
+  type DlrReceivedPayload,
+  type EventEnvelope,
+  type StatusChangedPayload,
+  type SubmittedPayload,
+} from '@sms/contracts';
+import type { EventPublisher, Kafka } from '@sms/kafka';
+import { contextFromTraceparent, trace } from '@sms/telemetry';
+import {
+  TopicProbe,
+  connectedPublisher,
+  createTestDatabase,
+  ensureTestTopics,
+  eventually,
+  requireEnv,
+  testKafka,
+  uniqueSuffix,
+} from '@sms/testing';
+import { loadDlrProcessorConfig } from './config/dlr-processor.config.js';
+import { startDlrProcessor, type RunningDlrProcessor } from './service.js';
+
+// Spans are collected in memory (no exporter process) so the test can check the trace is continued.
+process.env.OTEL_SDK_DISABLED = 'true';
+const spans = new InMemorySpanExporter();
+trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+
+const TENANT = 'it-tenant';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
+  const suffix = uniqueSuffix();
+  const carrierId = `it-carrier-${suffix}`;
+  const prefix = `it-dlr-${suffix}`;
+  let kafka: Kafka;
+  let database: { url: string; drop(): Promise<void> };
+  let publisher: EventPublisher;
+  let statuses: TopicProbe<StatusChangedPayload>;
+  let deadLetters: TopicProbe<unknown>;
+  let service: RunningDlrProcessor;
+
+  const sql = <T>(query: string, params: unknown[] = []): Promise<T[]> =>
+    service.runtime.dataSource.query<T[]>(query, params);
+  const statusesOf = (messageId: string) => statuses.events.filter((e) => e.messageId === messageId);
+  const waitForStatus = (messageId: string, status: string) =>
+    statuses.waitFor(
+      (e) => e.messageId === messageId && e.payload.status === status,
+      30_000,
+      `${status} of ${messageId}`,
+    );
+  const counter = async (name: string, labels = ''): Promise<number> => {
+    const text = await service.runtime.metrics.metrics();
+    const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(labels));
+    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+  };
+
+  async function publishSubmitted(
+    messageId: string,
+    carrierIds: string[],
+    options: { validUntil?: Date; traceparent?: string; callbackUrl?: string } = {},
+  ): Promise<EventEnvelope<SubmittedPayload>> {
+    const now = new Date();
+    const [envelope] = await publisher.publish(SubmittedV1, [
+      {
+        tenantId: TENANT,
+        messageId,
+        context: contextFromTraceparent(options.traceparent),
+        payload: {
+          carrierId,
+          trafficClass: 'otp',
+          parts: carrierIds.map((carrierMessageId, index) => ({
+            index,
+            carrierMessageId,
+            submittedAt: now.toISOString(),
+          })),
+          totalParts: carrierIds.length,
+          acceptedAt: new Date(now.getTime() - 1000).toISOString(),
+          validUntil: (options.validUntil ?? new Date(now.getTime() + 3_600_000)).toISOString(),
+          callbackUrl: options.callbackUrl,
+          reference: `ref-${messageId.slice(0, 8)}`,
+        },
+      },
+    ]);
+    return envelope!;
+  }
+
+  async function publishReceipt(
+    carrierMessageId: string,
+    text: string,
+    extra: Partial<DlrReceivedPayload> & { eventId?: string } = {},
+  ): Promise<EventEnvelope<DlrReceivedPayload>> {
+    const { eventId, ...payload } = extra;
+    const [envelope] = await publisher.publish(DlrReceivedV1, [
+      {
+        tenantId: UNKNOWN_TENANT,
+        eventId,
+        payload: { carrierId, carrierMessageId, text, receivedAt: new Date().toISOString(), ...payload },
+      },
+    ]);
+    return envelope!;
+  }
+
+  const receiptText = (id: string, stat: string, err = '000') =>
+    `id:${id} sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:${stat} err:${err} text:Your code is 483920`;
+  const newIds = (count: number) => ({
+    messageId: randomUUID(),
+    carrierIds: Array.from({ length: count }, () => `${suffix}${randomUUID().slice(0, 8)}`.toUpperCase()),
+  });
+  const history = (messageId: string) =>
+    sql<{
+      event_id: string;
+      outcome: string;
+      applied: boolean;
+      receipt_text: string;
+      held_at: Date | null;
+      part_index: number;
+    }>(
+      'SELECT event_id, outcome, applied, receipt_text, held_at, part_index FROM receipt_history WHERE message_id = $1 ORDER BY id',
+      [messageId],
+    );
+
+  before(async () => {
+    kafka = testKafka('dlr-processor-it');
+    await ensureTestTopics(kafka);
+    database = await createTestDatabase('dlr_it');
+    // A new group would read the shared topics from the beginning (other suites' events, which would then
+    // get status events of their own): start it at the end instead.
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // Explicit offsets: resetOffsets({ earliest: false }) commits the -1 sentinel, which a joining consumer
+      // reads as "no offset" and so starts from the beginning after all.
+      for (const topic of [SubmittedV1.topic, DlrReceivedV1.topic]) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({
+          groupId: `${prefix}.dlr-processor`,
+          topic,
+          partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
+        });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    publisher = await connectedPublisher(kafka);
+    statuses = await new TopicProbe(kafka, StatusChangedV1).start();
+    deadLetters = await new TopicProbe<unknown>(kafka, DEAD_LETTER_TOPIC).start();
+    service = await startDlrProcessor(
+      loadDlrProcessorConfig({
+        KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
+        DATABASE_URL: database.url,
+        KAFKA_GROUP_PREFIX: prefix,
+        GATEWAY_MODE: 'test',
+        LOG_LEVEL: 'warn',
+        HTTP_PORT: '0',
+        DLR_SWEEP_INTERVAL_MS: '250',
+        DLR_EXPIRY_GRACE_MS: '0',
+        DLR_PENDING_RECEIPT_TTL_MS: '1500',
+      }),
+    );
+    await eventually(
+      async () => (await service.runtime.readiness.report()).ready || undefined,
+      30_000,
+      'service ready',
+    );
+  });
+
+  after(async () => {
+    await service?.close();
+    await statuses?.stop();
+    await deadLetters?.stop();
+    await publisher?.disconnect();
+    await database?.drop();
+  });
+
+  void test('delivered: submitted then a DELIVRD receipt, continuing the message trace', async () => {
+    const { messageId, carrierIds } = newIds(1);
+    const traceId = randomUUID().replace(/-/g, '');
+    await publishSubmitted(messageId, carrierIds, {
+      traceparent: `00-${traceId}-${'1'.repeat(16)}-01`,
+      callbackUrl: 'https://example.test/hooks/sms',
+    });
+    const submitted = await waitForStatus(messageId, 'submitted');
+    assert.equal(submitted.payload.sequence, 2);
+    assert.deepEqual(submitted.payload.parts, { total: 1, delivered: 0, failed: 0 });
+
+    const receipt = await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    const delivered = await waitForStatus(messageId, 'delivered');
+    assert.equal(delivered.tenantId, TENANT);
+    assert.deepEqual(
+      { ...delivered.payload, changedAt: undefined },
+      {
+        status: 'delivered',
+        reason: {
+          code: 'delivered',
+          message: '1 of 1 part(s) delivered',
+          carrierCode: 'stat:DELIVRD err:000',
+        },
+        carrierId,
+        trafficClass: 'otp',
+        parts: { total: 1, delivered: 1, failed: 0 },
+        sequence: 3,
+        changedAt: undefined,
+        reference: `ref-${messageId.slice(0, 8)}`,
+        callbackUrl: 'https://example.test/hooks/sms',
+      },
+    );
+
+    // The status event travels in the message's trace, not the receipt's.
+    const raw = statuses.raw.find((r) => r.value.includes(delivered.eventId))!;
+    assert.equal(raw.headers.traceparent?.split('-')[1], traceId);
+    const apply = await eventually(
+      () =>
+        spans
+          .getFinishedSpans()
+          .find((s) => s.name === 'apply receipt' && s.attributes['sms.message_id'] === messageId),
+      10_000,
+      'apply receipt span',
+    );
+    assert.equal(apply.spanContext().traceId, traceId);
+    assert.equal(apply.attributes['sms.tenant_id'], TENANT);
+    assert.equal(apply.attributes['sms.carrier'], carrierId);
+    assert.equal(apply.attributes['sms.part'], 0);
+    assert.equal(apply.attributes['sms.status'], 'delivered');
+    const receiptSpan = spans
+      .getFinishedSpans()
+      .find(
+        (s) =>
+          s.name === `process ${DlrReceivedV1.topic}` &&
+          s.attributes['messaging.message.id'] === receipt.eventId,
+      );
+    assert.ok(receiptSpan, 'the receipt consumer span');
+    assert.deepEqual(
+      apply.links.map((l) => l.context.spanId),
+      [receiptSpan.spanContext().spanId],
+    );
+
+    // Stored without the echoed message text.
+    const [row] = await history(messageId);
+    assert.deepEqual([row?.outcome, row?.applied], ['applied', true]);
+    assert.ok(!row!.receipt_text.includes('483920'), 'receipt text is redacted');
+  });
+
+  void test('a receipt before its submitted event is held (parked past the TTL, never dropped) and then applied', async () => {
+    const { messageId, carrierIds } = newIds(1);
+    const parkedBefore = await counter('dlr_pending_receipts_parked_total');
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await eventually(
+      async () =>
+        (
+          await sql<{ parked: boolean }>(
+            'SELECT parked FROM pending_receipts WHERE carrier_message_id = $1',
+            [carrierIds[0]],
+          )
+        )[0]?.parked,
+      15_000,
+      'receipt parked after the TTL',
+    );
+    assert.ok((await counter('dlr_pending_receipts_parked_total')) > parkedBefore);
+    assert.ok((await counter('dlr_pending_receipts', 'state="parked"')) >= 1);
+
+    await publishSubmitted(messageId, carrierIds);
+    await waitForStatus(messageId, 'delivered');
+    const rows = await history(messageId);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.applied, true);
+    assert.ok(rows[0]!.held_at, 'history remembers it was held');
+    assert.deepEqual(
+      await sql('SELECT 1 FROM pending_receipts WHERE carrier_message_id = $1', [carrierIds[0]]),
+      [],
+    );
+    // submitted precedes the final status on the topic.
+    assert.deepEqual(
+      statusesOf(messageId).map((e) => e.payload.status),
+      ['submitted', 'delivered'],
+    );
+  });
+
+  void test('a duplicate receipt is recorded, not applied; a redelivered event is not recorded twice', async () => {
+    const { messageId, carrierIds } = newIds(1);
+    await publishSubmitted(messageId, carrierIds);
+    const first = await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await waitForStatus(messageId, 'delivered');
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'), { eventId: first.eventId });
+    const rows = await eventually(async () => {
+      const r = await history(messageId);
+      return r.length >= 2 ? r : undefined;
+    });
+    await sleep(1000);
+    assert.deepEqual(
+      (await history(messageId)).map((r) => [r.outcome, r.applied]),
+      [
+        ['applied', true],
+        ['late', false],
+      ],
+    );
+    assert.equal(rows[0]!.event_id, first.eventId);
+    assert.equal(statusesOf(messageId).filter((e) => e.payload.status === 'delivered').length, 1);
+  });
+
+  void test('multipart: delivered only after both parts are', async () => {
+    const { messageId, carrierIds } = newIds(2);
+    await publishSubmitted(messageId, carrierIds);
+    await waitForStatus(messageId, 'submitted');
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await eventually(async () => ((await history(messageId)).length === 1 ? true : undefined));
+    await sleep(500);
+    assert.equal(
+      statusesOf(messageId).filter((e) => e.payload.status !== 'submitted').length,
+      0,
+      'no final after one part',
+    );
+
+    await publishReceipt(carrierIds[1]!, receiptText(carrierIds[1]!, 'DELIVRD'), { messageState: 2 });
+    const delivered = await waitForStatus(messageId, 'delivered');
+    assert.deepEqual(delivered.payload.parts, { total: 2, delivered: 2, failed: 0 });
+  });
+
+  void test('an undelivered part makes the message undelivered with the raw carrier code', async () => {
+    const { messageId, carrierIds } = newIds(2);
+    await publishSubmitted(messageId, carrierIds);
+    await publishReceipt(carrierIds[1]!, receiptText(carrierIds[1]!, 'UNDELIV', '001'));
+    const undelivered = await waitForStatus(messageId, 'undelivered');
+    assert.deepEqual(undelivered.payload.reason, {
+      code: 'undelivered',
+      message: '1 of 2 part(s) failed',
+      carrierCode: 'stat:UNDELIV err:001',
+    });
+    assert.deepEqual(undelivered.payload.parts, { total: 2, delivered: 0, failed: 1 });
+
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await eventually(async () => ((await history(messageId)).length === 2 ? true : undefined));
+    assert.deepEqual(
+      (await history(messageId)).map((r) => [r.part_index, r.outcome]),
+      [
+        [1, 'applied'],
+        [0, 'late'],
+      ],
+    );
+    assert.equal(statusesOf(messageId).filter((e) => e.payload.status === 'delivered').length, 0);
+  });
+
+  void test('garbage receipt text is recorded as unparseable and the consumer carries on', async () => {
+    const { messageId, carrierIds } = newIds(1);
+    await publishSubmitted(messageId, carrierIds);
+    await publishReceipt(carrierIds[0]!, '\u0001\u0002 total garbage ### stat');
+    await eventually(async () => ((await history(messageId)).length === 1 ? true : undefined));
+    const [row] = await history(messageId);
+    assert.deepEqual([row?.outcome, row?.applied], ['unparseable', false]);
+
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await waitForStatus(messageId, 'delivered');
+  });
+
+  void test('a malformed event on the receipt topic is dead-lettered and later events still flow', async () => {
+    const group = `${prefix}.dlr-processor`;
+    await publisher.sendRaw(DlrReceivedV1.topic, [{ key: `bad-${suffix}`, value: 'this is not json' }]);
+    await publisher.sendRaw(DlrReceivedV1.topic, [
+      {
+        key: `bad2-${suffix}`,
+        value: JSON.stringify({
+          eventId: randomUUID(),
+          type: DlrReceivedV1.type,
+          version: 1,
+          occurredAt: new Date().toISOString(),
+          tenantId: UNKNOWN_TENANT,
+          payload: { carrierId, text: 'stat:DELIVRD' },
+        }),
+      },
+    ]);
+    const invalidJson = await deadLetters.waitForRaw(
+      (r) => r.key === `bad-${suffix}` && r.headers['dlq-consumer-group'] === group,
+      30_000,
+    );
+    assert.equal(invalidJson.headers['dlq-reason'], 'invalid_json');
+    assert.equal(invalidJson.headers['dlq-origin-topic'], DlrReceivedV1.topic);
+    assert.equal(invalidJson.value, 'this is not json');
+    const violation = await deadLetters.waitForRaw(
+      (r) => r.key === `bad2-${suffix}` && r.headers['dlq-consumer-group'] === group,
+      30_000,
+    );
+    assert.equal(violation.headers['dlq-reason'], 'schema_violation');
+
+    const { messageId, carrierIds } = newIds(1);
+    await publishSubmitted(messageId, carrierIds);
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await waitForStatus(messageId, 'delivered');
+  });
+
+  void test('a message with no final receipt by its validity plus grace is expired by the sweeper', async () => {
+    const { messageId, carrierIds } = newIds(2);
+    await publishSubmitted(messageId, carrierIds, { validUntil: new Date(Date.now() - 1000) });
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    const expired = await waitForStatus(messageId, 'expired');
+    assert.equal(expired.payload.reason?.code, 'expired_no_receipt');
+    assert.equal(expired.payload.sequence, 3);
+    assert.equal(expired.payload.parts?.total, 2);
+
+    // The carrier reports after all: recorded, the final status stands.
+    await publishReceipt(carrierIds[1]!, receiptText(carrierIds[1]!, 'DELIVRD'));
+    await eventually(async () =>
+      (await history(messageId)).some((r) => r.part_index === 1) ? true : undefined,
+    );
+    assert.equal((await history(messageId)).find((r) => r.part_index === 1)?.outcome, 'late');
+    const [message] = await sql<{ status: string }>('SELECT status FROM messages WHERE message_id = $1', [
+      messageId,
+    ]);
+    assert.equal(message?.status, 'expired');
+  });
+
+  void test("the group started at the end of the shared topics: only this suite's receipts were seen", async () => {
+    const unknownCarriers = await sql<{ n: number }>(
+      'SELECT count(*)::int AS n FROM receipt_history WHERE carrier_id <> $1',
+      [carrierId],
+    );
+    assert.equal(unknownCarriers[0]?.n, 0);
+    const messages = await sql<{ n: number }>(
+      'SELECT count(*)::int AS n FROM messages WHERE carrier_id <> $1',
+      [carrierId],
+    );
+    assert.equal(messages[0]?.n, 0);
+  });
+
+  void test('metrics are served on /metrics', async () => {
+    const response = await fetch(`${await service.app.getUrl()}/metrics`);
+    const body = await response.text();
+    assert.equal(response.status, 200);
+    assert.match(body, /dlr_receipts_total\{outcome="applied"[^}]*\} \d+/);
+    assert.match(body, /dlr_receipts_total\{outcome="unparseable"/);
+    assert.match(body, /dlr_status_changes_total\{status="delivered"/);
+    assert.match(body, /dlr_pending_receipts\{state="held"/);
+    assert.match(body, /sms_accept_to_final_seconds_bucket/);
+  });
+});

@@ -1,0 +1,4 @@
+import { loadDlrProcessorConfig } from './config/dlr-processor.config.js';
+import { startDlrProcessor } from './service.js';
+
+await startDlrProcessor(loadDlrProcessorConfig());

@@ -1,0 +1,42 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { EventContract } from '@sms/contracts';
+import { createServiceRuntime, runNestService, type ServiceRuntime } from '@sms/platform';
+import { DlrProcessorModule } from './app.module.js';
+import { dlrProcessorContracts } from './application/delivery-tracker.service.js';
+import type { DlrProcessorConfig } from './config/dlr-processor.config.js';
+import { DlrProcessorInit1764100000000 } from './infra/migrations/1764100000000-dlr-processor-init.js';
+
+export interface RunningDlrProcessor {
+  app: NestFastifyApplication;
+  runtime: ServiceRuntime;
+  /** Stops consumers and the sweeper, then the producer and the database pool. */
+  close(): Promise<void>;
+}
+
+/** Starts the service; main.ts runs it as a process, the integration test in-process. */
+export async function startDlrProcessor(config: DlrProcessorConfig): Promise<RunningDlrProcessor> {
+  const runtime = await createServiceRuntime('dlr-processor', config, {
+    schema: 'dlr_processor',
+    migrations: [DlrProcessorInit1764100000000],
+  });
+  const app = await runNestService(
+    runtime,
+    DlrProcessorModule.register(runtime, config),
+    { port: config.HTTP_PORT, host: config.HTTP_HOST },
+    [
+      {
+        groupId: `${config.KAFKA_GROUP_PREFIX}.dlr-processor`,
+        contracts: dlrProcessorContracts as EventContract<unknown>[],
+      },
+    ],
+  );
+  return {
+    app,
+    runtime,
+    close: async () => {
+      await app.close();
+      await runtime.publisher.disconnect();
+      await runtime.dataSource.destroy();
+    },
+  };
+}
