@@ -1,0 +1,259 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Webhook } from 'standardwebhooks';
+import { silentLogger } from '@sms/kafka';
+import { Registry } from '@sms/telemetry';
+import type { AttemptResult } from '../domain/delivery-policy.js';
+import { endpointOf } from '../domain/endpoint-gate.js';
+import { generateWebhookSecret } from '../domain/webhook-signature.js';
+import type { WebhookPayload } from '../domain/webhook-payload.js';
+import type { ClaimedDelivery, DeliveryUpdate } from '../infra/webhook-deliveries.repository.js';
+import type { WebhookRequest } from '../infra/webhook-http.js';
+import { WebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js';
+
+/** The dispatcher against in-memory ports: no database, no network. */
+
+const payload: WebhookPayload = {
+  type: 'message.status_changed',
+  timestamp: '2025-01-01T00:00:00.000Z',
+  data: {
+    messageId: '7d9f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+    status: 'delivered',
+    reason: null,
+    sequence: 3,
+    parts: null,
+    carrierId: null,
+    reference: null,
+    changedAt: '2025-01-01T00:00:00.000Z',
+  },
+};
+
+let counter = 0;
+function delivery(url: string, overrides: Partial<ClaimedDelivery> = {}): ClaimedDelivery {
+  counter++;
+  return {
+    webhookId: `msg_${counter}`,
+    target: 'callback',
+    tenantId: 'tenant-a',
+    messageId: payload.data.messageId,
+    url,
+    endpoint: endpointOf(url),
+    payload,
+    traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    attempts: 1,
+    createdAt: new Date(),
+    ...overrides,
+  };
+}
+
+class Fakes {
+  readonly queue: ClaimedDelivery[] = [];
+  readonly updates: DeliveryUpdate[] = [];
+  readonly requests: WebhookRequest[] = [];
+  readonly secretsByTenant = new Map<string, string[]>([['tenant-a', [generateWebhookSecret()]]]);
+  readonly generatedFor: string[] = [];
+  respond: (request: WebhookRequest) => Promise<AttemptResult> = async () => ({ kind: 'response', statusCode: 200 });
+
+  /** A small model of the table: leased rows come back when their retry or postponement is due. */
+  private readonly table = new Map<string, { row: ClaimedDelivery; dueAt: number; status: string }>();
+  deliveries = {
+    claimDue: async (limit: number, skip: string[]) => {
+      for (const row of this.queue.splice(0)) this.table.set(row.webhookId, { row: { ...row, attempts: row.attempts - 1 }, dueAt: 0, status: 'pending' });
+      const now = Date.now();
+      const picked: ClaimedDelivery[] = [];
+      for (const entry of this.table.values()) {
+        if (picked.length >= limit) break;
+        if (entry.status !== 'pending' || entry.dueAt > now || skip.includes(entry.row.endpoint)) continue;
+        entry.row = { ...entry.row, attempts: entry.row.attempts + 1 };
+        entry.dueAt = now + 60_000;
+        picked.push(entry.row);
+      }
+      return picked;
+    },
+    applyUpdates: async (updates: DeliveryUpdate[]) => {
+      this.updates.push(...updates);
+      const now = Date.now();
+      for (const u of updates) {
+        const entry = this.table.get(u.webhookId);
+        if (!entry || entry.row.attempts !== u.claimedAttempts) continue;
+        if (u.kind === 'postpone') entry.row = { ...entry.row, attempts: entry.row.attempts - 1 };
+        if (u.kind === 'postpone' || u.kind === 'retry') entry.dueAt = now + u.retryInMs;
+        else entry.status = u.kind;
+      }
+    },
+  };
+  secrets = {
+    activeFor: async (tenants: string[]) => new Map(tenants.filter((t) => this.secretsByTenant.has(t)).map((t) => [t, this.secretsByTenant.get(t)!])),
+    ensureActive: async (tenant: string) => {
+      this.generatedFor.push(tenant);
+      const secrets = [generateWebhookSecret()];
+      this.secretsByTenant.set(tenant, secrets);
+      return secrets;
+    },
+  };
+  http = {
+    post: (request: WebhookRequest) => {
+      this.requests.push(request);
+      return this.respond(request);
+    },
+    close: () => undefined,
+  };
+}
+
+function dispatcher(fakes: Fakes, options: Partial<DispatcherOptions> = {}) {
+  return new WebhookDispatcher(
+    {
+      mode: 'production',
+      timeoutMs: 1000,
+      concurrency: 8,
+      endpointConcurrency: 2,
+      breakerThreshold: 3,
+      breakerCooldownMs: 60_000,
+      claimBatch: 200,
+      pollIntervalMs: 20,
+      retryScale: 0.001,
+      ...options,
+    },
+    {
+      ...fakes,
+      resolver: async () => [{ address: '93.184.216.34', family: 4 }],
+      metrics: new Registry(),
+      logger: silentLogger,
+    },
+  );
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('webhook dispatcher', () => {
+  it('signs, sends to the checked address with the trace context, and records the delivery', async () => {
+    const fakes = new Fakes();
+    const d = dispatcher(fakes);
+    const row = delivery('https://hooks.example.com/sms?token=t');
+    fakes.queue.push(row);
+    d.start();
+    await until(() => fakes.updates.length === 1, 'update');
+    await d.stop();
+    const [request] = fakes.requests;
+    assert.deepEqual(request!.address, { address: '93.184.216.34', family: 4 });
+    assert.equal(request!.hostname, 'hooks.example.com');
+    assert.equal(request!.headers['webhook-id'], row.webhookId);
+    assert.equal(request!.headers['user-agent'], 'sms-gateway-notifier');
+    assert.match(request!.headers.traceparent ?? '', /^00-0af7651916cd43dd8448eb211c80319c-/);
+    const secret = fakes.secretsByTenant.get('tenant-a')![0]!;
+    assert.doesNotThrow(() => new Webhook(secret).verify(request!.body, request!.headers));
+    assert.deepEqual(fakes.updates, [{ webhookId: row.webhookId, target: 'callback', claimedAttempts: 1, kind: 'delivered', statusCode: 200 }]);
+  });
+
+  it('marks a refused URL dead without any request', async () => {
+    const fakes = new Fakes();
+    const d = dispatcher(fakes);
+    fakes.queue.push(delivery('http://hooks.example.com/sms'), delivery('https://127.0.0.1/x'));
+    d.start();
+    await until(() => fakes.updates.length === 2, 'updates');
+    await d.stop();
+    assert.equal(fakes.requests.length, 0);
+    for (const update of fakes.updates) {
+      assert.equal(update.kind, 'dead');
+      assert.equal(update.kind === 'dead' && update.deadReason, 'ssrf_blocked');
+    }
+  });
+
+  it('schedules a retry after a failure, and gives up after the last attempt', async () => {
+    const fakes = new Fakes();
+    fakes.respond = async () => ({ kind: 'response', statusCode: 503 });
+    const d = dispatcher(fakes);
+    fakes.queue.push(delivery('https://a.example.com/'), delivery('https://b.example.com/', { attempts: 8 }));
+    d.start();
+    await until(() => fakes.updates.length === 2, 'updates');
+    await d.stop();
+    const [first, last] = [...fakes.updates].sort((x, y) => x.claimedAttempts - y.claimedAttempts);
+    assert.equal(first!.kind, 'retry');
+    assert.ok(first!.kind === 'retry' && first!.retryInMs >= 4 && first!.retryInMs <= 6, 'scaled 5 s');
+    assert.deepEqual(last, {
+      webhookId: last!.webhookId,
+      target: 'callback',
+      claimedAttempts: 8,
+      kind: 'dead',
+      deadReason: 'attempts_exhausted',
+      statusCode: 503,
+      error: 'HTTP 503',
+    });
+  });
+
+  it('caps requests per endpoint and postpones the rest without spending attempts', async () => {
+    const fakes = new Fakes();
+    const release: (() => void)[] = [];
+    fakes.respond = (request) =>
+      request.hostname === 'slow.example.com'
+        ? new Promise((resolve) => release.push(() => resolve({ kind: 'response', statusCode: 200 })))
+        : Promise.resolve({ kind: 'response', statusCode: 200 });
+    const d = dispatcher(fakes);
+    fakes.queue.push(...Array.from({ length: 5 }, () => delivery('https://slow.example.com/')), delivery('https://fast.example.com/'));
+    d.start();
+    await until(() => fakes.requests.some((r) => r.hostname === 'fast.example.com'), 'fast request');
+    await until(() => fakes.updates.filter((u) => u.kind === 'postpone').length === 3, 'postponed');
+    assert.equal(fakes.requests.filter((r) => r.hostname === 'slow.example.com').length, 2);
+    for (const fn of release) fn();
+    await d.stop();
+  });
+
+  it('opens the breaker after consecutive failures: the endpoint is left alone, others still flow', async () => {
+    const fakes = new Fakes();
+    fakes.respond = async (request) => (request.hostname === 'down.example.com' ? { kind: 'timeout' } : { kind: 'response', statusCode: 200 });
+    const d = dispatcher(fakes, { endpointConcurrency: 1 });
+    fakes.queue.push(...Array.from({ length: 5 }, () => delivery('https://down.example.com/')));
+    d.start();
+    await until(() => fakes.updates.filter((u) => u.kind === 'retry').length === 3, 'three failures');
+    await new Promise((r) => setTimeout(r, 200));
+    const down = () => fakes.requests.filter((r) => r.hostname === 'down.example.com').length;
+    assert.equal(down(), 3, 'threshold 3, then open: no more requests');
+    fakes.queue.push(delivery('https://up.example.com/'));
+    d.wake();
+    await until(() => fakes.updates.some((u) => u.kind === 'delivered'), 'other endpoint delivered');
+    await d.stop();
+    assert.equal(down(), 3);
+    for (const u of fakes.updates.filter((x) => x.kind === 'postpone')) assert.equal(u.kind === 'postpone' && u.claimedAttempts >= 1, true);
+  });
+
+  it('generates a secret for a tenant without one', async () => {
+    const fakes = new Fakes();
+    const d = dispatcher(fakes);
+    fakes.queue.push(delivery('https://hooks.example.com/', { tenantId: 'tenant-new' }));
+    d.start();
+    await until(() => fakes.updates.length === 1, 'update');
+    await d.stop();
+    assert.deepEqual(fakes.generatedFor, ['tenant-new']);
+    const secret = fakes.secretsByTenant.get('tenant-new')![0]!;
+    assert.doesNotThrow(() => new Webhook(secret).verify(fakes.requests[0]!.body, fakes.requests[0]!.headers));
+  });
+
+  it('on stop, aborts attempts still running after the grace period and gives their rows back', async () => {
+    const fakes = new Fakes();
+    fakes.respond = (request) =>
+      new Promise((resolve) => request.signal!.addEventListener('abort', () => resolve({ kind: 'network_error', code: 'aborted' })));
+    const d = dispatcher(fakes);
+    fakes.queue.push(delivery('https://hang.example.com/'));
+    d.start();
+    await until(() => fakes.requests.length === 1, 'request');
+    await d.stop(50);
+    assert.deepEqual(fakes.updates.map((u) => u.kind), ['postpone']);
+  });
+
+  it('a wake makes it claim at once instead of waiting for the poll', async () => {
+    const fakes = new Fakes();
+    const d = dispatcher(fakes, { pollIntervalMs: 60_000 });
+    d.start();
+    await new Promise((r) => setTimeout(r, 20));
+    fakes.queue.push(delivery('https://hooks.example.com/'));
+    d.wake();
+    await until(() => fakes.updates.length === 1, 'update', 1000);
+    await d.stop();
+  });
+});

@@ -1,0 +1,514 @@
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  SpanKind,
+  SpanStatusCode,
+  contextFromTraceparent,
+  injectContext,
+  latencyBuckets,
+  withSpan,
+  type Registry,
+} from '@sms/telemetry';
+import type { KafkaCoreLogger } from '@sms/kafka';
+import {
+  decide,
+  describeResult,
+  isEndpointFailure,
+  outcomeOf,
+  type AttemptResult,
+  type DeliveryDecision,
+} from '../domain/delivery-policy.js';
+import { EndpointGate } from '../domain/endpoint-gate.js';
+import { nextRetryDelayMs, type RetryOptions } from '../domain/retry-schedule.js';
+import { checkUrlSyntax, guardWebhookUrl, type GatewayMode, type GuardResult, type Resolver } from '../domain/ssrf-guard.js';
+import { serializeWebhookBody } from '../domain/webhook-payload.js';
+import { signedHeaders } from '../domain/webhook-signature.js';
+import type { ClaimedDelivery, DeliveryUpdate, WebhookDeliveriesRepository } from '../infra/webhook-deliveries.repository.js';
+import type { WebhookSecretsRepository } from '../infra/webhook-secrets.repository.js';
+import { WebhookTimeoutError, type WebhookHttpClient } from '../infra/webhook-http.js';
+import type { Wakeable } from './webhook-enqueue.service.js';
+
+export interface DispatcherOptions {
+  mode: GatewayMode;
+  timeoutMs: number;
+  concurrency: number;
+  endpointConcurrency: number;
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+  claimBatch: number;
+  pollIntervalMs: number;
+  retryScale: number;
+}
+
+/** Ports the dispatcher needs (the infra classes satisfy them; specs pass fakes). */
+export interface DispatcherDeps {
+  deliveries: Pick<WebhookDeliveriesRepository, 'claimDue' | 'applyUpdates'>;
+  secrets: Pick<WebhookSecretsRepository, 'activeFor' | 'ensureActive'>;
+  http: Pick<WebhookHttpClient, 'post' | 'close'>;
+  resolver: Resolver;
+  metrics: Registry;
+  logger: KafkaCoreLogger;
+}
+
+const TRACER = '@sms/notifier';
+const USER_AGENT = 'sms-gateway-notifier';
+/** How long a tenant's secrets are reused before reading them again (bounds how late a rotation shows). */
+const SECRET_CACHE_MS = 10_000;
+/** Results are written in batches: this long (or this many) at most. */
+const RESULT_FLUSH_MS = 10;
+const RESULT_FLUSH_SIZE = 200;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+interface AttemptVerdict {
+  update: DeliveryUpdate;
+  /** For the endpoint's breaker; undefined when no request was made. */
+  endpointFailed: boolean | undefined;
+}
+
+/**
+ * Sends queued webhooks. One loop claims due rows (leased, SKIP LOCKED, so replicas share the table) as
+ * long as it has free slots, and starts one POST per row without waiting for it; results are written back
+ * in batches. Per-endpoint caps and breakers keep a slow receiver from holding the slots of the others.
+ */
+export class WebhookDispatcher implements Wakeable {
+  private running = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private inFlight = 0;
+  private readonly aborts = new Set<AbortController>();
+  private wakeRequested = false;
+  private idleWaker: (() => void) | undefined;
+  private wakeTimer: { at: number; handle: NodeJS.Timeout } | undefined;
+  private readonly gate: EndpointGate;
+  private readonly results: ResultWriter;
+  private readonly secretCache = new Map<string, { secrets: string[]; at: number }>();
+  private readonly retry: RetryOptions;
+  private readonly leaseMs: number;
+
+  private readonly attemptsTotal: Counter;
+  private readonly attemptSeconds: Histogram;
+  private readonly deliverySeconds: Histogram;
+  private readonly deadTotal: Counter;
+  private readonly postponedTotal: Counter;
+
+  constructor(
+    private readonly options: DispatcherOptions,
+    private readonly deps: DispatcherDeps,
+  ) {
+    this.gate = new EndpointGate({
+      maxInFlight: options.endpointConcurrency,
+      failureThreshold: options.breakerThreshold,
+      cooldownMs: options.breakerCooldownMs,
+    });
+    this.retry = { scale: options.retryScale };
+    // Longer than any attempt can take, so a live attempt's row is never handed out twice.
+    this.leaseMs = options.timeoutMs * 2 + 60_000;
+    this.results = new ResultWriter(deps.deliveries, deps.logger, (updates) => this.afterWrite(updates));
+    const registers = [deps.metrics];
+    this.attemptsTotal = new Counter({
+      name: 'webhook_attempts_total',
+      help: 'Webhook POST attempts by outcome (2xx, 3xx, 4xx, 5xx, gone, timeout, network_error, blocked)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.attemptSeconds = new Histogram({
+      name: 'webhook_attempt_duration_seconds',
+      help: 'Duration of one webhook attempt (SSRF check, connect, until the status line), by outcome',
+      labelNames: ['outcome'],
+      buckets: latencyBuckets,
+      registers,
+    });
+    this.deliverySeconds = new Histogram({
+      name: 'webhook_delivery_latency_seconds',
+      help: 'From queueing to a 2xx: what retries cost the receiver',
+      buckets: [...latencyBuckets, 1800, 7200, 36000, 100000],
+      registers,
+    });
+    this.deadTotal = new Counter({
+      name: 'webhook_deliveries_dead_total',
+      help: 'Deliveries given up, by reason (ssrf_blocked, attempts_exhausted)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.postponedTotal = new Counter({
+      name: 'webhook_deliveries_postponed_total',
+      help: 'Deliveries put back without an attempt, by reason (busy endpoint, open breaker, shutdown)',
+      labelNames: ['reason'],
+      registers,
+    });
+    // Gauges read live state at scrape time; `self` because prom-client binds `this` to the gauge.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    new Gauge({
+      name: 'webhook_in_flight',
+      help: 'Webhook POSTs in flight',
+      registers,
+      collect() {
+        this.set(self.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'webhook_endpoints_breaker_open',
+      help: 'Endpoints whose circuit breaker is open',
+      registers,
+      collect() {
+        this.set(self.gate.openCount());
+      },
+    });
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Stops claiming, lets attempts in flight finish for up to `graceMs`, then aborts the rest and gives
+   * their rows back (they were possibly sent: receivers dedupe on webhook-id).
+   */
+  async stop(graceMs = 5000): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wake();
+    await this.loopDone;
+    const deadline = Date.now() + graceMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
+    for (const controller of this.aborts) controller.abort();
+    while (this.inFlight > 0) await sleep(10);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.handle);
+    await this.results.close();
+    this.deps.http.close();
+  }
+
+  wake(): void {
+    this.wakeRequested = true;
+    const waker = this.idleWaker;
+    this.idleWaker = undefined;
+    waker?.();
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      this.wakeRequested = false;
+      const capacity = this.options.concurrency - this.inFlight;
+      let maybeMore = false;
+      if (capacity > 0) {
+        const limit = Math.min(this.options.claimBatch, capacity);
+        try {
+          const rows = await this.deps.deliveries.claimDue(limit, this.gate.unavailable(), this.leaseMs);
+          failures = 0;
+          if (rows.length > 0) await this.launchAll(rows);
+          maybeMore = rows.length === limit;
+        } catch (error) {
+          failures++;
+          this.deps.logger.warn({ error: (error as Error).message, failures }, 'webhook claim failed');
+          await this.idle(Math.min(30_000, 200 * 2 ** failures));
+          continue;
+        }
+      }
+      if (maybeMore && this.inFlight < this.options.concurrency) continue;
+      await this.idle(this.options.pollIntervalMs);
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    if (this.wakeRequested || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.idleWaker = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.idleWaker = done;
+    });
+  }
+
+  /** Wakes the loop at `at` (ms since epoch), e.g. when a short retry is due, instead of the next poll. */
+  private wakeAt(at: number): void {
+    if (!this.running) return;
+    if (this.wakeTimer && this.wakeTimer.at <= at) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer.handle);
+    const handle = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+    handle.unref();
+    this.wakeTimer = { at, handle };
+  }
+
+  private afterWrite(updates: DeliveryUpdate[]): void {
+    const now = Date.now();
+    for (const u of updates) {
+      if (u.kind === 'retry' || u.kind === 'postpone') this.wakeAt(now + u.retryInMs);
+    }
+  }
+
+  private async launchAll(rows: ClaimedDelivery[]): Promise<void> {
+    let secrets: Map<string, string[]>;
+    try {
+      secrets = await this.secretsFor([...new Set(rows.map((r) => r.tenantId))]);
+    } catch (error) {
+      this.deps.logger.warn({ error: (error as Error).message }, 'webhook secrets unavailable; postponing');
+      for (const row of rows) this.postpone(row, 2000, 'secrets_unavailable');
+      return;
+    }
+    for (const row of rows) this.launch(row, secrets.get(row.tenantId) ?? []);
+  }
+
+  private launch(row: ClaimedDelivery, secrets: string[]): void {
+    // A URL refused on its face needs no slot: it is marked dead at once, without touching the network.
+    const gated = checkUrlSyntax(row.url, this.options.mode).ok;
+    if (gated) {
+      const admission = this.gate.tryAcquire(row.endpoint);
+      if (!admission.ok) {
+        this.postpone(row, admission.retryAt - Date.now(), admission.reason === 'open' ? 'breaker_open' : 'endpoint_busy');
+        return;
+      }
+    }
+    this.inFlight++;
+    const controller = new AbortController();
+    this.aborts.add(controller);
+    void this.attempt(row, secrets, controller.signal)
+      .then((verdict) => {
+        if (gated) this.gate.release(row.endpoint, verdict.endpointFailed);
+        this.results.push(verdict.update);
+      })
+      .catch((error: unknown) => {
+        // An internal failure (e.g. an unusable secret): spend the attempt so it cannot loop forever.
+        if (gated) this.gate.release(row.endpoint, undefined);
+        this.deps.logger.error({ webhookId: row.webhookId, error: (error as Error).message }, 'webhook attempt failed internally');
+        const delay = nextRetryDelayMs(row.attempts, this.retry);
+        const detail = `internal: ${(error as Error).message}`;
+        this.results.push(
+          delay === undefined
+            ? { ...this.key(row), kind: 'dead', deadReason: 'attempts_exhausted', statusCode: null, error: detail }
+            : { ...this.key(row), kind: 'retry', retryInMs: delay, statusCode: null, error: detail },
+        );
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.aborts.delete(controller);
+        // Claim again once a useful number of slots is free, not after every single completion: under load
+        // that would be one claim query per webhook.
+        const free = this.options.concurrency - this.inFlight;
+        if (free >= Math.max(1, Math.floor(this.options.concurrency / 8)) || this.inFlight === 0) this.wake();
+      });
+  }
+
+  private postpone(row: ClaimedDelivery, retryInMs: number, reason: string): void {
+    this.postponedTotal.inc({ reason });
+    this.results.push({ ...this.key(row), kind: 'postpone', retryInMs: Math.max(0, retryInMs) });
+  }
+
+  private key(row: ClaimedDelivery) {
+    return { webhookId: row.webhookId, target: row.target, claimedAttempts: row.attempts };
+  }
+
+  /** One attempt, as a CLIENT span continuing the trace of the status event that queued it. */
+  private attempt(row: ClaimedDelivery, secrets: string[], signal: AbortSignal): Promise<AttemptVerdict> {
+    return withSpan(
+      TRACER,
+      'webhook POST',
+      {
+        kind: SpanKind.CLIENT,
+        parent: contextFromTraceparent(row.traceParent),
+        attributes: {
+          'http.request.method': 'POST',
+          'sms.message_id': row.messageId,
+          'sms.tenant_id': row.tenantId,
+          'sms.webhook.id': row.webhookId,
+          'sms.webhook.attempt': row.attempts,
+        },
+      },
+      async (span, ctx) => {
+        const started = performance.now();
+        const deadline = Date.now() + this.options.timeoutMs;
+        let result: AttemptResult;
+        let requested = false;
+        const guard = await this.guard(row.url, deadline);
+        if ('kind' in guard) {
+          result = guard;
+        } else if (!guard.ok) {
+          result = { kind: 'blocked', reason: guard.reason };
+        } else {
+          // Never the path or query (tokens live there) and never the body: host and port identify the endpoint.
+          span.setAttributes({
+            'server.address': guard.hostname,
+            'server.port': Number(guard.url.port || (guard.url.protocol === 'https:' ? 443 : 80)),
+            'url.scheme': guard.url.protocol.slice(0, -1),
+          });
+          const body = serializeWebhookBody(row.payload);
+          const headers: Record<string, string> = {
+            'content-type': 'application/json',
+            'user-agent': USER_AGENT,
+            ...signedHeaders(secrets, row.webhookId, new Date(), body),
+            ...injectContext(ctx),
+          };
+          requested = true;
+          result = await this.deps.http.post({ url: guard.url, hostname: guard.hostname, address: guard.address, headers, body, deadline, signal });
+        }
+
+        if (signal.aborted) {
+          span.setAttribute('sms.webhook.outcome', 'aborted');
+          this.postponedTotal.inc({ reason: 'shutdown' });
+          return { update: { ...this.key(row), kind: 'postpone', retryInMs: 0 }, endpointFailed: undefined };
+        }
+
+        const outcome = outcomeOf(result);
+        const seconds = (performance.now() - started) / 1000;
+        this.attemptsTotal.inc({ outcome });
+        this.attemptSeconds.observe({ outcome }, seconds);
+        span.setAttribute('sms.webhook.outcome', outcome);
+        if (result.kind === 'response') span.setAttribute('http.response.status_code', result.statusCode);
+        if (outcome !== '2xx') span.setStatus({ code: SpanStatusCode.ERROR, message: describeResult(result) });
+
+        const decision = decide(result, row.attempts, this.retry);
+        this.observe(row, decision, result, seconds);
+        return { update: this.toUpdate(row, decision, result), endpointFailed: requested ? isEndpointFailure(result) : undefined };
+      },
+    );
+  }
+
+  /** SSRF check within the attempt's deadline; resolution failures become attempt results (retried). */
+  private async guard(url: string, deadline: number): Promise<GuardResult | AttemptResult> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new WebhookTimeoutError()), Math.max(0, deadline - Date.now()));
+    });
+    try {
+      return await Promise.race([guardWebhookUrl(url, this.options.mode, this.deps.resolver), timeout]);
+    } catch (error) {
+      if (error instanceof WebhookTimeoutError) return { kind: 'timeout' };
+      const code = (error as NodeJS.ErrnoException).code;
+      return { kind: 'network_error', code: code ?? 'resolve_failed' };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private observe(row: ClaimedDelivery, decision: DeliveryDecision, result: AttemptResult, seconds: number): void {
+    const log = { webhookId: row.webhookId, tenantId: row.tenantId, endpoint: row.endpoint, attempt: row.attempts };
+    switch (decision.status) {
+      case 'delivered':
+        this.deliverySeconds.observe((Date.now() - row.createdAt.getTime()) / 1000);
+        this.deps.logger.debug({ ...log, seconds }, 'webhook delivered');
+        break;
+      case 'gone':
+        this.deps.logger.info({ ...log }, 'webhook endpoint answered 410 Gone; not retrying');
+        break;
+      case 'dead':
+        this.deadTotal.inc({ reason: decision.deadReason });
+        this.deps.logger.warn({ ...log, reason: decision.deadReason, last: describeResult(result) }, 'webhook dead');
+        break;
+      case 'pending':
+        this.deps.logger.debug({ ...log, retryInMs: decision.retryInMs, last: describeResult(result) }, 'webhook attempt failed; will retry');
+        break;
+    }
+  }
+
+  private toUpdate(row: ClaimedDelivery, decision: DeliveryDecision, result: AttemptResult): DeliveryUpdate {
+    const statusCode = result.kind === 'response' ? result.statusCode : null;
+    const key = this.key(row);
+    switch (decision.status) {
+      case 'delivered':
+        return { ...key, kind: 'delivered', statusCode: statusCode! };
+      case 'gone':
+        return { ...key, kind: 'gone', statusCode: statusCode! };
+      case 'dead':
+        return { ...key, kind: 'dead', deadReason: decision.deadReason, statusCode, error: describeResult(result) };
+      case 'pending':
+        return { ...key, kind: 'retry', retryInMs: decision.retryInMs, statusCode, error: describeResult(result) };
+    }
+  }
+
+  /** Active secrets per tenant; a tenant without one gets one generated on first use. */
+  private async secretsFor(tenantIds: string[]): Promise<Map<string, string[]>> {
+    const now = Date.now();
+    const result = new Map<string, string[]>();
+    const missing: string[] = [];
+    for (const tenantId of tenantIds) {
+      const cached = this.secretCache.get(tenantId);
+      if (cached && now - cached.at < SECRET_CACHE_MS) result.set(tenantId, cached.secrets);
+      else missing.push(tenantId);
+    }
+    if (missing.length > 0) {
+      const loaded = await this.deps.secrets.activeFor(missing);
+      for (const tenantId of missing) {
+        const secrets = loaded.get(tenantId) ?? (await this.deps.secrets.ensureActive(tenantId));
+        this.secretCache.set(tenantId, { secrets, at: now });
+        result.set(tenantId, secrets);
+      }
+    }
+    return result;
+  }
+}
+
+/**
+ * Collects attempt results and writes them in one UPDATE per flush. A failed write is kept and retried;
+ * if it never succeeds, the rows' leases run out and they are attempted again (at-least-once).
+ */
+class ResultWriter {
+  private buffer: DeliveryUpdate[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly repository: Pick<WebhookDeliveriesRepository, 'applyUpdates'>,
+    private readonly logger: KafkaCoreLogger,
+    private readonly onWritten: (updates: DeliveryUpdate[]) => void,
+  ) {}
+
+  push(update: DeliveryUpdate): void {
+    this.buffer.push(update);
+    this.schedule(this.buffer.length >= RESULT_FLUSH_SIZE ? 0 : RESULT_FLUSH_MS);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flushing;
+    await this.drain(3);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.flushing || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flushing = this.drain(Infinity).finally(() => {
+        this.flushing = undefined;
+        if (this.buffer.length > 0) this.schedule(RESULT_FLUSH_MS);
+      });
+    }, delayMs);
+  }
+
+  private async drain(maxFailures: number): Promise<void> {
+    let failures = 0;
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, 500);
+      try {
+        await this.repository.applyUpdates(batch);
+        failures = 0;
+        this.onWritten(batch);
+      } catch (error) {
+        this.buffer.unshift(...batch);
+        failures++;
+        this.logger.warn({ error: (error as Error).message, pending: this.buffer.length, failures }, 'writing webhook results failed');
+        if (failures >= maxFailures || (this.closed && maxFailures === Infinity)) return;
+        await sleep(Math.min(5000, 100 * 2 ** failures));
+      }
+    }
+  }
+}

@@ -1,0 +1,158 @@
+import type { DataSource } from 'typeorm';
+import type { WebhookPayload } from '../domain/webhook-payload.js';
+
+export interface NewDelivery {
+  webhookId: string;
+  target: string;
+  tenantId: string;
+  messageId: string;
+  url: string;
+  endpoint: string;
+  payload: WebhookPayload;
+  traceParent: string | null;
+}
+
+/** A row the dispatcher leased for one attempt; `attempts` already counts this attempt. */
+export interface ClaimedDelivery {
+  webhookId: string;
+  target: string;
+  tenantId: string;
+  messageId: string;
+  url: string;
+  endpoint: string;
+  payload: WebhookPayload;
+  traceParent: string | null;
+  attempts: number;
+  createdAt: Date;
+}
+
+/**
+ * Result of an attempt (or of a postponement) to write back. Writes are fenced on `claimedAttempts`: a
+ * result that arrives after its lease expired and the row was claimed again is dropped.
+ */
+export type DeliveryUpdate = {
+  webhookId: string;
+  target: string;
+  claimedAttempts: number;
+} & (
+  | { kind: 'delivered'; statusCode: number }
+  | { kind: 'gone'; statusCode: number }
+  | { kind: 'retry'; retryInMs: number; statusCode: number | null; error: string }
+  | { kind: 'dead'; deadReason: string; statusCode: number | null; error: string }
+  /** Not attempted (endpoint busy or breaker open, or shutdown): give the attempt back. */
+  | { kind: 'postpone'; retryInMs: number }
+);
+
+/** The notifier's queue table (schema `notifier`), read and written in batches. */
+export class WebhookDeliveriesRepository {
+  constructor(private readonly db: DataSource) {}
+
+  /** Inserts new deliveries; a redelivered status event conflicts on its webhook id and is skipped. */
+  async insertNew(rows: NewDelivery[]): Promise<number> {
+    if (rows.length === 0) return 0;
+    const inserted: unknown[] = await this.db.query(
+      `INSERT INTO webhook_deliveries (webhook_id, target, tenant_id, message_id, url, endpoint, payload, trace_parent)
+       SELECT r.webhook_id, r.target, r.tenant_id, r.message_id, r.url, r.endpoint, r.payload, r.trace_parent
+       FROM jsonb_to_recordset($1::jsonb) AS r(webhook_id text, target text, tenant_id text, message_id uuid, url text,
+                                               endpoint text, payload jsonb, trace_parent text)
+       ON CONFLICT (webhook_id, target) DO NOTHING
+       RETURNING webhook_id`,
+      [
+        JSON.stringify(
+          rows.map((r) => ({
+            webhook_id: r.webhookId,
+            target: r.target,
+            tenant_id: r.tenantId,
+            message_id: r.messageId,
+            url: r.url,
+            endpoint: r.endpoint,
+            payload: r.payload,
+            trace_parent: r.traceParent,
+          })),
+        ),
+      ],
+    );
+    return inserted.length;
+  }
+
+  /**
+   * Leases up to `limit` due deliveries: counts the attempt and moves next_attempt_at past the lease, so
+   * other replicas (SKIP LOCKED) and later polls leave them alone while the POST runs. If this process dies
+   * mid-attempt the lease runs out and the row is due again (at-least-once).
+   */
+  async claimDue(limit: number, skipEndpoints: string[], leaseMs: number): Promise<ClaimedDelivery[]> {
+    if (limit <= 0) return [];
+    const rows: {
+      webhook_id: string;
+      target: string;
+      tenant_id: string;
+      message_id: string;
+      url: string;
+      endpoint: string;
+      payload: WebhookPayload;
+      trace_parent: string | null;
+      attempts: number;
+      created_at: Date;
+    }[] = await this.db.query(
+      // The UPDATE is wrapped in a SELECT because TypeORM returns [rows, count] for a top-level UPDATE.
+      `WITH due AS (
+         SELECT webhook_id, target FROM webhook_deliveries
+         WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (endpoint = ANY($2::text[]))
+         ORDER BY next_attempt_at
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE webhook_deliveries d
+         SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+         FROM due WHERE d.webhook_id = due.webhook_id AND d.target = due.target
+         RETURNING d.webhook_id, d.target, d.tenant_id, d.message_id, d.url, d.endpoint, d.payload, d.trace_parent,
+                   d.attempts, d.created_at
+       )
+       SELECT * FROM claimed`,
+      [limit, skipEndpoints, leaseMs],
+    );
+    return rows.map((r) => ({
+      webhookId: r.webhook_id,
+      target: r.target,
+      tenantId: r.tenant_id,
+      messageId: r.message_id,
+      url: r.url,
+      endpoint: r.endpoint,
+      payload: r.payload,
+      traceParent: r.trace_parent,
+      attempts: r.attempts,
+      createdAt: r.created_at,
+    }));
+  }
+
+  /** Writes a batch of attempt results in one statement. */
+  async applyUpdates(updates: DeliveryUpdate[]): Promise<void> {
+    if (updates.length === 0) return;
+    const rows = updates.map((u) => ({
+      webhook_id: u.webhookId,
+      target: u.target,
+      claimed_attempts: u.claimedAttempts,
+      kind: u.kind,
+      status: u.kind === 'retry' || u.kind === 'postpone' ? 'pending' : u.kind,
+      retry_in_ms: u.kind === 'retry' || u.kind === 'postpone' ? u.retryInMs : null,
+      status_code: 'statusCode' in u ? u.statusCode : null,
+      error: 'error' in u ? u.error.slice(0, 500) : null,
+      dead_reason: u.kind === 'dead' ? u.deadReason : null,
+    }));
+    await this.db.query(
+      `UPDATE webhook_deliveries d SET
+         status = r.status,
+         attempts = CASE WHEN r.kind = 'postpone' THEN d.attempts - 1 ELSE d.attempts END,
+         next_attempt_at = CASE WHEN r.retry_in_ms IS NULL THEN d.next_attempt_at
+                                ELSE now() + make_interval(secs => r.retry_in_ms / 1000.0) END,
+         last_status_code = CASE WHEN r.kind = 'postpone' THEN d.last_status_code ELSE r.status_code END,
+         last_error = CASE WHEN r.kind = 'postpone' THEN d.last_error ELSE r.error END,
+         dead_reason = r.dead_reason,
+         delivered_at = CASE WHEN r.kind = 'delivered' THEN now() ELSE d.delivered_at END
+       FROM jsonb_to_recordset($1::jsonb) AS r(webhook_id text, target text, claimed_attempts int, kind text, status text,
+                                               retry_in_ms double precision, status_code int, error text, dead_reason text)
+       WHERE d.webhook_id = r.webhook_id AND d.target = r.target AND d.attempts = r.claimed_attempts AND d.status = 'pending'`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
