@@ -74,6 +74,7 @@ export async function startE2eStack(env: Record<string, string> = {}): Promise<E
     mode: 'test',
     groupPrefix,
     receiptDelayMs: 100,
+    startAtTopicEnd: true,
     env: { LOG_LEVEL: 'warn', ...env },
     log: (line) => process.stderr.write(`# ${line}\n`),
   });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createKafka, silentLogger } from '@sms/kafka';
 import { guardChild, terminate, unguardChild } from '../process-guard.js';
 
 /** Repository root, from deploy/local/dist/gateway/services.js. */
@@ -46,6 +47,39 @@ export interface StartGatewayOptions {
   log?: (line: string) => void;
   /** Start only these services (default all five). */
   only?: ServiceName[];
+  /**
+   * Commit the new consumer groups at the current end of their topics before the services start, so a
+   * test stack on a shared broker does not replay earlier runs' events. (Services themselves start a new
+   * group from the beginning, which is right in production: nothing published before the first deploy
+   * of a consumer is skipped.)
+   */
+  startAtTopicEnd?: boolean;
+}
+
+/** Which topics each consumer group reads (mirrors the services' main.ts). */
+const consumerGroups: Record<string, string[]> = {
+  ingest: ['sms.public.send-requested.v1', 'sms.public.status-changed.v1'],
+  router: ['sms.internal.accepted.v1', 'sms.internal.dispatch-failed.v1'],
+  'carrier-dispatch.otp': ['sms.internal.dispatch.otp.v1'],
+  'carrier-dispatch.transactional': ['sms.internal.dispatch.transactional.v1'],
+  'carrier-dispatch.promotional': ['sms.internal.dispatch.promotional.v1'],
+  'dlr-processor': ['sms.internal.submitted.v1', 'sms.internal.dlr-received.v1'],
+  notifier: ['sms.public.status-changed.v1'],
+};
+
+async function commitGroupsAtTopicEnd(brokers: string, prefix: string): Promise<void> {
+  const admin = createKafka({ brokers: brokers.split(','), clientId: 'gateway-cli', logger: silentLogger }).admin();
+  await admin.connect();
+  try {
+    for (const [group, topics] of Object.entries(consumerGroups)) {
+      for (const topic of topics) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        await admin.setOffsets({ groupId: `${prefix}.${group}`, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface RunningProcess {
@@ -121,6 +155,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const { ports } = options;
   writeGatewayConfig(options.gatewayConfigFile, ports.smpp);
+  if (options.startAtTopicEnd) await commitGroupsAtTopicEnd(options.kafkaBrokers, options.groupPrefix ?? 'sms');
   const processes: RunningProcess[] = [];
   const stopAll = async () => {
     for (const p of [...processes].reverse()) await p.stop().catch(() => undefined);
