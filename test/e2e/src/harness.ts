@@ -41,6 +41,7 @@ export class HttpRecorder {
 
 export interface E2eStack {
   gateway: RunningGateway;
+  ports: GatewayPorts;
   apiKey: string;
   webhookSecret: string;
   groupPrefix: string;
@@ -85,6 +86,7 @@ export async function startE2eStack(env: Record<string, string> = {}): Promise<E
   };
   return {
     gateway,
+    ports,
     apiKey,
     webhookSecret,
     groupPrefix,
