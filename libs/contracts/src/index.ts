@@ -11,4 +11,5 @@ export * from './events/dlr-received/index.js';
 export * from './events/status-changed/index.js';
 export * from './events/carrier-health/index.js';
 export * from './events/mo-received/index.js';
+export * from './events/api-key-changed/index.js';
 export * from './events/dead-letter/index.js';

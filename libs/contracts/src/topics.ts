@@ -1,5 +1,6 @@
 import type { EventContract } from './contract.js';
 import { AcceptedV1 } from './events/accepted/index.js';
+import { ApiKeyChangedV1 } from './events/api-key-changed/index.js';
 import { CarrierHealthV1 } from './events/carrier-health/index.js';
 import { DEAD_LETTER_PARTITIONS, DEAD_LETTER_TOPIC } from './events/dead-letter/index.js';
 import { DispatchOtpV1, DispatchPromotionalV1, DispatchTransactionalV1 } from './events/dispatch/index.js';
@@ -24,6 +25,7 @@ export const allContracts: ReadonlyArray<EventContract<unknown>> = [
   StatusChangedV1,
   CarrierHealthV1,
   MoReceivedV1,
+  ApiKeyChangedV1,
 ] as ReadonlyArray<EventContract<unknown>>;
 
 export interface TopicSpec {
