@@ -48,7 +48,7 @@ export default tseslint.config(
             { sourceTag: 'scope:dlr-processor', notDependOnLibsWithTags: ['scope:carrier-only'] },
             { sourceTag: 'scope:notifier', notDependOnLibsWithTags: ['scope:carrier-only'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure', 'type:testing'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:contracts', 'type:pure', 'type:testing', 'type:tool'] },
             // e2e is black-box: it drives the running services through HTTP and Kafka, never their code.
             {
               sourceTag: 'type:e2e',

@@ -59,24 +59,33 @@ export interface StartGatewayOptions {
 /** Which topics each consumer group reads (mirrors the services' main.ts). */
 const consumerGroups: Record<string, string[]> = {
   ingest: ['sms.public.send-requested.v1', 'sms.public.status-changed.v1'],
-  router: ['sms.internal.accepted.v1', 'sms.internal.dispatch-failed.v1'],
+  router: ['sms.internal.accepted.v1', 'sms.internal.dispatch-failed.v1', 'sms.internal.mo-received.v1'],
   'carrier-dispatch.otp': ['sms.internal.dispatch.otp.v1'],
   'carrier-dispatch.transactional': ['sms.internal.dispatch.transactional.v1'],
   'carrier-dispatch.promotional': ['sms.internal.dispatch.promotional.v1'],
   'dlr-processor': ['sms.internal.submitted.v1', 'sms.internal.dlr-received.v1'],
-  notifier: ['sms.public.status-changed.v1'],
+  notifier: ['sms.public.status-changed.v1', 'sms.internal.api-key-changed.v1'],
 };
 
 async function commitGroupsAtTopicEnd(brokers: string, prefix: string): Promise<void> {
   const admin = createKafka({ brokers: brokers.split(','), clientId: 'gateway-cli', logger: silentLogger }).admin();
   await admin.connect();
   try {
-    for (const [group, topics] of Object.entries(consumerGroups)) {
-      for (const topic of topics) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId: `${prefix}.${group}`, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
-      }
-    }
+    const topics = [...new Set(Object.values(consumerGroups).flat())];
+    const ends = new Map(await Promise.all(topics.map(async (t) => [t, await admin.fetchTopicOffsets(t)] as const)));
+    // Groups in parallel (each setOffsets joins and leaves the group: seconds apiece when all are
+    // sequential), but one topic at a time within a group, since two joins of one group would fight.
+    await Promise.all(
+      Object.entries(consumerGroups).map(async ([group, groupTopics]) => {
+        for (const topic of groupTopics) {
+          await admin.setOffsets({
+            groupId: `${prefix}.${group}`,
+            topic,
+            partitions: ends.get(topic)!.map((e) => ({ partition: e.partition, offset: e.high })),
+          });
+        }
+      }),
+    );
   } finally {
     await admin.disconnect();
   }
