@@ -3,8 +3,9 @@ import { APP_FILTER } from '@nestjs/core';
 import { METRICS_REGISTRY, OpsController, ReadinessRegistry, type ServiceRuntime } from '@sms/platform';
 import { AcceptMessagesService } from './application/accept-messages.service.js';
 import { IngestConsumer, INGEST_PUBLISHER } from './consumers/ingest.consumer.js';
-import { ApiKeyGuard } from './http/auth.guard.js';
-import { INGEST_LIMITS, MessagesController } from './http/messages.controller.js';
+import { ApiKeyGuard, AUTH_OPTIONS } from './http/auth.guard.js';
+import { TenantRateLimiter } from './domain/rate-limiter.js';
+import { BatchesController, INGEST_LIMITS, MessagesController } from './http/messages.controller.js';
 import { ProblemFilter } from './http/problem.js';
 import { MessagesRepository } from './infra/messages.repository.js';
 import type { OutboxRelay } from './infra/outbox-relay.js';
@@ -17,7 +18,7 @@ export class IngestModule {
     const messages = new MessagesRepository(runtime.dataSource);
     return {
       module: IngestModule,
-      controllers: [OpsController, MessagesController, IngestConsumer],
+      controllers: [OpsController, MessagesController, BatchesController, IngestConsumer],
       providers: [
         { provide: ReadinessRegistry, useValue: runtime.readiness },
         { provide: METRICS_REGISTRY, useValue: runtime.metrics },
@@ -28,6 +29,13 @@ export class IngestModule {
         {
           provide: AcceptMessagesService,
           useValue: new AcceptMessagesService(messages, config.DEFAULT_VALIDITY_SECONDS, () => relay.wake()),
+        },
+        {
+          provide: AUTH_OPTIONS,
+          useValue: {
+            positiveCacheMs: config.API_KEY_CACHE_MS,
+            limiter: new TenantRateLimiter({ perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST }),
+          },
         },
         ApiKeyGuard,
         { provide: APP_FILTER, useValue: new ProblemFilter(runtime.logger) },

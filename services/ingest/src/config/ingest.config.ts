@@ -15,6 +15,16 @@ export const ingestConfigShape = {
   DEMO_TENANT_ID: z.string().min(1).max(64).optional(),
   DEMO_API_KEY: z.string().min(20).optional(),
   BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  /** Bodies of `POST /v1/messages/batch` may be larger (10,000 recipients). */
+  BATCH_BODY_LIMIT_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  /**
+   * How long a successful API-key lookup is cached per replica. A key revoked with the admin CLI stops
+   * working on every replica within this bound.
+   */
+  API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  /** Per-tenant request rate (token bucket per replica); a tenant's own `rate_limit_per_second` wins. 0 = off. */
+  RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(5_000),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(10_000),
 };
 export const loadIngestConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig('ingest', ingestConfigShape, env);
 export type IngestConfig = ReturnType<typeof loadIngestConfig>;

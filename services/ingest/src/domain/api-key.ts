@@ -15,7 +15,7 @@ export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** First characters of a key, stored so an operator can tell keys apart without the secret. */
+/** First characters of a key (48 random bits after `sk_live_`), stored so an operator can tell keys apart without the secret. */
 export function apiKeyPrefix(key: string): string {
-  return key.slice(0, 12);
+  return key.slice(0, 16);
 }

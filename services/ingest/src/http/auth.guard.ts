@@ -2,17 +2,26 @@ import { Inject, Injectable, SetMetadata, type CanActivate, type ExecutionContex
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { hashApiKey, type ApiKeyScope } from '../domain/api-key.js';
+import type { TenantRateLimiter } from '../domain/rate-limiter.js';
 import { TenantsRepository, type AuthenticatedTenant } from '../infra/tenants.repository.js';
 import { problems } from './problem.js';
 
 export const REQUIRED_SCOPE = 'required-scope';
 export const RequireScope = (scope: ApiKeyScope) => SetMetadata(REQUIRED_SCOPE, scope);
+export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
+
+export interface AuthOptions {
+  /** How long a found key is cached (ms); a revocation takes effect on this replica within it. */
+  positiveCacheMs: number;
+  limiter: TenantRateLimiter;
+}
 
 export type AuthenticatedRequest = FastifyRequest & { tenant: AuthenticatedTenant };
 
 /**
- * Bearer API keys. Lookups are cached briefly (positive 30 s, negative 5 s) so the hot path does not hit
- * PostgreSQL per request; a revoked key stops working within the positive TTL.
+ * Bearer API keys, then the tenant's rate limit. Lookups are cached briefly (found keys for
+ * `API_KEY_CACHE_MS`, default 5 s; unknown keys 1 s) so the hot path does not hit PostgreSQL per request.
+ * A key revoked with the admin CLI stops working on every replica within the positive TTL.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -21,6 +30,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     @Inject(TenantsRepository) private readonly tenants: TenantsRepository,
     @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -33,13 +43,15 @@ export class ApiKeyGuard implements CanActivate {
     let entry = this.cache.get(hash);
     if (!entry || entry.until < now) {
       const tenant = await this.tenants.findByKeyHash(hash);
-      entry = { tenant, until: now + (tenant ? 30_000 : 5_000) };
+      entry = { tenant, until: now + (tenant ? this.options.positiveCacheMs : 1_000) };
       if (this.cache.size > 10_000) this.cache.clear();
       this.cache.set(hash, entry);
     }
     if (!entry.tenant) throw problems.unauthorized('unknown or revoked API key');
     const scope = this.reflector.get<ApiKeyScope | undefined>(REQUIRED_SCOPE, context.getHandler());
     if (scope && !entry.tenant.scopes.includes(scope)) throw problems.forbidden(`this key lacks the \`${scope}\` scope`);
+    const wait = this.options.limiter.take(entry.tenant.tenantId, entry.tenant.rateLimitPerSecond);
+    if (wait > 0) throw problems.tooManyRequests(wait);
     request.tenant = entry.tenant;
     return true;
   }

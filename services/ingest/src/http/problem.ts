@@ -50,6 +50,16 @@ export const problems = {
   forbidden: (detail: string) => new ProblemException({ type: `${typeBase}forbidden`, title: 'The API key lacks a scope', status: 403, detail }),
   notFound: (what: string) => new ProblemException({ type: `${typeBase}not-found`, title: 'Not found', status: 404, detail: `${what} not found` }),
   conflict: (detail: string) => new ProblemException({ type: `${typeBase}conflict`, title: 'Conflict', status: 409, detail }),
+  tooManyRequests: (retryAfterSeconds: number) =>
+    new ProblemException(
+      {
+        type: `${typeBase}rate-limited`,
+        title: 'Too many requests',
+        status: 429,
+        detail: `this tenant's request rate is exceeded; retry in ${retryAfterSeconds} s`,
+      },
+      { 'retry-after': String(retryAfterSeconds) },
+    ),
   idempotencyMismatch: () =>
     new ProblemException({
       type: `${typeBase}idempotency-key-reused`,

@@ -9,6 +9,7 @@ export interface NewMessage {
   sendAt?: string;
   source: 'api' | 'kafka';
   sourceEventId?: string;
+  batchId?: string;
 }
 
 export interface OutboxEntry {
@@ -21,7 +22,7 @@ export interface OutboxEntry {
   availableAt?: string;
 }
 
-export interface MessageView {
+export interface MessageSummary {
   id: string;
   status: MessageStatus;
   statusReason: Reason | null;
@@ -31,10 +32,38 @@ export interface MessageView {
   encoding: string;
   segments: number;
   reference: string | null;
+  batchId: string | null;
+  sandbox: boolean;
   callbackUrl: string | null;
+  sendAt: string | null;
   validUntil: string;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface MessageFilter {
+  status?: MessageStatus;
+  createdFrom?: string;
+  createdTo?: string;
+  reference?: string;
+  batchId?: string;
+  limit: number;
+  /** Position after which the page starts (newest first). */
+  after?: { createdAt: string; id: string };
+}
+
+export interface BatchView {
+  id: string;
+  recipients: number;
+  accepted: number;
+  rejected: number;
+  counts: Record<string, number>;
+  final: number;
+  progress: number;
+  createdAt: string;
+}
+
+export interface MessageView extends MessageSummary {
   history: { status: MessageStatus; reason: Reason | null; carrierId: string | null; occurredAt: string }[];
 }
 
@@ -59,6 +88,9 @@ type MessageRow = {
   encoding: string;
   segments: number;
   reference: string | null;
+  batch_id: string | null;
+  sandbox: boolean;
+  send_at: Date | null;
   callback_url: string | null;
   valid_until: Date;
   created_at: Date;
@@ -80,13 +112,15 @@ export class MessagesRepository {
     if (messages.length === 0) return;
     await tx.query(
       `INSERT INTO messages (id, tenant_id, recipient, sender, body, traffic_class, encoding, segments, callback_url,
-         reference, metadata, status, status_rank, valid_until, send_at, source, source_event_id, created_at, updated_at)
+         reference, metadata, status, status_rank, valid_until, send_at, source, source_event_id, created_at, updated_at,
+         batch_id, sandbox)
        SELECT m.id, m.tenant_id, m.recipient, m.sender, m.body, m.traffic_class, m.encoding, m.segments, m.callback_url,
-         m.reference, m.metadata, m.status, m.status_rank, m.valid_until, m.send_at, m.source, m.source_event_id, m.accepted_at, m.accepted_at
+         m.reference, m.metadata, m.status, m.status_rank, m.valid_until, m.send_at, m.source, m.source_event_id, m.accepted_at, m.accepted_at,
+         m.batch_id, m.sandbox
        FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tenant_id text, recipient text, sender text, body text,
          traffic_class text, encoding text, segments int, callback_url text, reference text, metadata jsonb,
          valid_until timestamptz, send_at timestamptz, source text, source_event_id text, accepted_at timestamptz,
-         status text, status_rank int)`,
+         status text, status_rank int, batch_id uuid, sandbox boolean)`,
       [
         JSON.stringify(
           messages.map((m) => ({
@@ -108,6 +142,8 @@ export class MessagesRepository {
             accepted_at: m.accepted.acceptedAt,
             status: m.sendAt ? 'scheduled' : 'accepted',
             status_rank: m.sendAt ? 1 : 0,
+            batch_id: m.batchId ?? null,
+            sandbox: m.accepted.sandbox,
           })),
         ),
       ],
@@ -215,20 +251,67 @@ export class MessagesRepository {
       [messageId],
     );
     return {
-      id: m.id,
-      status: m.status,
-      statusReason: m.status_reason,
-      to: m.recipient,
-      from: m.sender,
-      trafficClass: m.traffic_class,
-      encoding: m.encoding,
-      segments: m.segments,
-      reference: m.reference,
-      callbackUrl: m.callback_url,
-      validUntil: m.valid_until.toISOString(),
-      createdAt: m.created_at.toISOString(),
-      updatedAt: m.updated_at.toISOString(),
+      ...summaryOf(m),
       history: history.map((h) => ({ status: h.status, reason: h.reason, carrierId: h.carrier_id, occurredAt: h.occurred_at.toISOString() })),
+    };
+  }
+
+  /** A tenant's messages, newest first, keyset-paginated on (created_at, id). */
+  async list(tenantId: string, filter: MessageFilter): Promise<MessageSummary[]> {
+    const where = ['tenant_id = $1'];
+    const params: unknown[] = [tenantId];
+    const add = (sql: string, value: unknown) => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.status) add('status = ?', filter.status);
+    if (filter.createdFrom) add('created_at >= ?', filter.createdFrom);
+    if (filter.createdTo) add('created_at < ?', filter.createdTo);
+    if (filter.reference) add('reference = ?', filter.reference);
+    if (filter.batchId) add('batch_id = ?', filter.batchId);
+    if (filter.after) {
+      params.push(filter.after.createdAt, filter.after.id);
+      where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::uuid)`);
+    }
+    params.push(filter.limit);
+    const rows: MessageRow[] = await this.db.query(
+      `SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+      params,
+    );
+    return rows.map(summaryOf);
+  }
+
+  async insertBatch(tx: EntityManager, batch: { id: string; tenantId: string; recipients: number; accepted: number; rejected: number }): Promise<void> {
+    await tx.query('INSERT INTO batches (id, tenant_id, recipients, accepted, rejected) VALUES ($1, $2, $3, $4, $5)', [
+      batch.id,
+      batch.tenantId,
+      batch.recipients,
+      batch.accepted,
+      batch.rejected,
+    ]);
+  }
+
+  async findBatch(tenantId: string, batchId: string): Promise<BatchView | undefined> {
+    const batches: { id: string; recipients: number; accepted: number; rejected: number; created_at: Date }[] = await this.db.query(
+      'SELECT id, recipients, accepted, rejected, created_at FROM batches WHERE tenant_id = $1 AND id = $2',
+      [tenantId, batchId],
+    );
+    const b = batches[0];
+    if (!b) return undefined;
+    const counts: { status: MessageStatus; n: number }[] = await this.db.query(
+      'SELECT status, count(*)::int AS n FROM messages WHERE batch_id = $1 AND tenant_id = $2 GROUP BY status',
+      [batchId, tenantId],
+    );
+    const final = counts.filter((c) => isFinalStatus(c.status)).reduce((sum, c) => sum + c.n, 0);
+    return {
+      id: b.id,
+      recipients: b.recipients,
+      accepted: b.accepted,
+      rejected: b.rejected,
+      counts: Object.fromEntries(counts.map((c) => [c.status, c.n])),
+      final,
+      progress: b.accepted === 0 ? 1 : final / b.accepted,
+      createdAt: b.created_at.toISOString(),
     };
   }
 
@@ -271,4 +354,25 @@ export class MessagesRepository {
       );
     });
   }
+}
+
+function summaryOf(m: MessageRow): MessageSummary {
+  return {
+    id: m.id,
+    status: m.status,
+    statusReason: m.status_reason,
+    to: m.recipient,
+    from: m.sender,
+    trafficClass: m.traffic_class,
+    encoding: m.encoding,
+    segments: m.segments,
+    reference: m.reference,
+    batchId: m.batch_id,
+    sandbox: m.sandbox,
+    callbackUrl: m.callback_url,
+    sendAt: m.send_at ? m.send_at.toISOString() : null,
+    validUntil: m.valid_until.toISOString(),
+    createdAt: m.created_at.toISOString(),
+    updatedAt: m.updated_at.toISOString(),
+  };
 }

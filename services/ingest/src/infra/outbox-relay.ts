@@ -1,6 +1,7 @@
-import type { DataSource } from 'typeorm';
-import { allContracts, type EventContract } from '@sms/contracts';
-import type { EventPublisher } from '@sms/kafka';
+import { createHash } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { AcceptedV1, StatusChangedV1, allContracts, type AcceptedPayload, type EventContract, type StatusChangedPayload } from '@sms/contracts';
+import type { EventDraft, EventPublisher } from '@sms/kafka';
 import { contextFromTraceparent } from '@sms/telemetry';
 import type { Logger } from '@sms/platform';
 
@@ -31,6 +32,8 @@ export class OutboxRelay {
   private draining?: Promise<void>;
   private wakeRequested = false;
   onPublished?: (count: number, oldestCreatedAt: Date) => void;
+  /** Runs after Kafka acknowledged a batch and before its rows are deleted (the crash test kills the process here). */
+  afterPublish?: (rows: number) => void;
 
   constructor(
     private readonly db: DataSource,
@@ -88,28 +91,73 @@ export class OutboxRelay {
         [this.options.batch],
       );
       if (rows.length === 0) return 0;
-      const byTopic = new Map<string, OutboxRow[]>();
-      for (const row of rows) byTopic.set(row.topic, [...(byTopic.get(row.topic) ?? []), row]);
-      await this.publisher.publishMany(
-        [...byTopic.entries()].map(([topic, topicRows]) => {
-          const contract = this.contracts.get(topic);
-          if (!contract) throw new Error(`outbox row for unknown topic ${topic}`);
-          return {
-            contract,
-            drafts: topicRows.map((r) => ({
-              eventId: r.event_id,
-              tenantId: r.tenant_id,
-              messageId: r.message_id ?? undefined,
-              payload: r.payload,
-              occurredAt: r.created_at,
-              context: contextFromTraceparent(r.trace_parent),
-            })),
+      const now = new Date();
+      const byTopic = new Map<string, { contract: EventContract<unknown>; drafts: EventDraft<unknown>[] }>();
+      const add = (contract: EventContract<unknown>, draft: EventDraft<unknown>) => {
+        const entry = byTopic.get(contract.topic) ?? { contract, drafts: [] };
+        entry.drafts.push(draft);
+        byTopic.set(contract.topic, entry);
+      };
+      const expired: { row: OutboxRow; eventId: string; payload: StatusChangedPayload }[] = [];
+      for (const r of rows) {
+        const contract = this.contracts.get(r.topic);
+        if (!contract) throw new Error(`outbox row for unknown topic ${r.topic}`);
+        const context = contextFromTraceparent(r.trace_parent);
+        if (contract === AcceptedV1 && Date.parse((r.payload as AcceptedPayload).validUntil) <= now.getTime()) {
+          // Released too late to be sent (a scheduled message whose validity ended first, or a relay outage
+          // longer than the validity): it ends `expired` here and is never handed to the router.
+          const accepted = r.payload as AcceptedPayload;
+          const payload: StatusChangedPayload = {
+            status: 'expired',
+            reason: { code: 'validity_elapsed_before_release', message: 'the validity period ended before the message could be sent' },
+            trafficClass: accepted.trafficClass,
+            sequence: 3,
+            changedAt: now.toISOString(),
+            reference: accepted.reference,
+            callbackUrl: accepted.callbackUrl,
           };
-        }),
-      );
+          const eventId = derivedEventId(r.event_id, 'expired');
+          expired.push({ row: r, eventId, payload });
+          add(StatusChangedV1 as EventContract<unknown>, { eventId, tenantId: r.tenant_id, messageId: r.message_id ?? undefined, payload, context });
+          continue;
+        }
+        add(contract, {
+          eventId: r.event_id,
+          tenantId: r.tenant_id,
+          messageId: r.message_id ?? undefined,
+          payload: r.payload,
+          occurredAt: r.created_at,
+          context,
+        });
+      }
+      await this.publisher.publishMany([...byTopic.values()]);
+      this.afterPublish?.(rows.length);
+      if (expired.length > 0) await this.markExpired(tx, expired);
       await tx.query('DELETE FROM outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
       this.onPublished?.(rows.length, rows[0]!.created_at);
       return rows.length;
     });
   }
+
+  /** The read model learns of the expiry in the same transaction (its consumer would dedupe the event anyway). */
+  private async markExpired(tx: EntityManager, expired: { row: OutboxRow; eventId: string; payload: StatusChangedPayload }[]): Promise<void> {
+    const rows = expired.map((e) => ({ event_id: e.eventId, message_id: e.row.message_id, reason: e.payload.reason, at: e.payload.changedAt }));
+    await tx.query(
+      `INSERT INTO message_status_history (event_id, message_id, status, reason, sequence, occurred_at)
+       SELECT e.event_id, e.message_id, 'expired', e.reason, 3, e.at FROM jsonb_to_recordset($1::jsonb) AS e(event_id uuid, message_id uuid, reason jsonb, at timestamptz)
+       ON CONFLICT (event_id) DO NOTHING`,
+      [JSON.stringify(rows)],
+    );
+    await tx.query(
+      `UPDATE messages m SET status = 'expired', status_rank = 10, status_reason = e.reason, updated_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS e(message_id uuid, reason jsonb) WHERE m.id = e.message_id AND m.status_rank < 10`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
+
+/** A stable event id derived from another, so a republished derived event keeps its id (consumers dedupe). */
+export function derivedEventId(eventId: string, purpose: string): string {
+  const h = createHash('sha256').update(`${eventId}:${purpose}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

@@ -1,0 +1,4 @@
+import { IngestInit1764000000000 } from './1764000000000-ingest-init.js';
+import { IngestBatches1764200000000 } from './1764200000000-ingest-batches.js';
+
+export const ingestMigrations = [IngestInit1764000000000, IngestBatches1764200000000];
