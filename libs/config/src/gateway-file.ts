@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { carrierSchema } from './carrier-schema.js';
-import { routeSchema } from './route-schema.js';
+import { routesSchema } from './route-schema.js';
 
 export * from './carrier-schema.js';
 export * from './route-schema.js';
@@ -15,7 +15,7 @@ export * from './route-schema.js';
 export const gatewayFileSchema = z
   .strictObject({
     carriers: z.array(carrierSchema).min(1),
-    routes: z.array(routeSchema),
+    routes: routesSchema,
   })
   .superRefine((file, ctx) => {
     const ids = new Set<string>();

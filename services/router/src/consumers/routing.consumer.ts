@@ -1,11 +1,22 @@
 import { Controller, Inject } from '@nestjs/common';
-import { AcceptedV1, DispatchFailedV1, type AcceptedPayload, type DispatchFailedPayload } from '@sms/contracts';
+import {
+  AcceptedV1,
+  DispatchFailedV1,
+  MoReceivedV1,
+  type AcceptedPayload,
+  type DispatchFailedPayload,
+  type MoReceivedPayload,
+} from '@sms/contracts';
 import { OnEvents, type ConsumedEvent } from '@sms/nest-kafka';
+import { ComplianceService } from '../application/compliance.service.js';
 import { RoutingService } from '../application/routing.service.js';
 
 @Controller()
 export class RoutingConsumer {
-  constructor(@Inject(RoutingService) private readonly routing: RoutingService) {}
+  constructor(
+    @Inject(RoutingService) private readonly routing: RoutingService,
+    @Inject(ComplianceService) private readonly compliance: ComplianceService,
+  ) {}
 
   @OnEvents(AcceptedV1)
   async onAccepted(batch: ConsumedEvent<AcceptedPayload>[]): Promise<void> {
@@ -15,5 +26,10 @@ export class RoutingConsumer {
   @OnEvents(DispatchFailedV1)
   async onDispatchFailed(batch: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
     await this.routing.handleDispatchFailed(batch);
+  }
+
+  @OnEvents(MoReceivedV1)
+  async onMoReceived(batch: ConsumedEvent<MoReceivedPayload>[]): Promise<void> {
+    await this.compliance.handleMo(batch);
   }
 }

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { AcceptedPayload } from '@sms/contracts';
+import type { AttemptFailure } from '../domain/reasons.js';
 
 export interface RoutedMessage {
   messageId: string;
@@ -10,6 +11,8 @@ export interface RoutedMessage {
   accepted: AcceptedPayload;
   traceParent: string | null;
   final: boolean;
+  /** Failed attempts so far, oldest first. */
+  failures: AttemptFailure[];
 }
 
 export interface NewRoutedMessage {
@@ -62,6 +65,7 @@ export class RoutedMessagesRepository {
       accepted: AcceptedPayload;
       trace_parent: string | null;
       final: boolean;
+      failures: AttemptFailure[];
     }[] = await this.db.query('SELECT * FROM routed_messages WHERE message_id = $1', [messageId]);
     const r = rows[0];
     if (!r) return undefined;
@@ -74,19 +78,23 @@ export class RoutedMessagesRepository {
       accepted: r.accepted,
       traceParent: r.trace_parent,
       final: r.final,
+      failures: r.failures,
     };
   }
 
-  /** Moves a message to its next attempt, only if it is still at `fromAttempt` (dedupes redelivered failures). */
-  async advanceAttempt(messageId: string, fromAttempt: number, final: boolean): Promise<boolean> {
+  /**
+   * Records a failed attempt and moves the message to its next one, only if it is still at `fromAttempt`
+   * (dedupes redelivered failures). Returns every failure recorded so far, or undefined for a redelivery.
+   */
+  async advanceAttempt(messageId: string, fromAttempt: number, final: boolean, failure: AttemptFailure): Promise<AttemptFailure[] | undefined> {
     // Wrapped in a CTE: TypeORM returns [rows, count] for a bare UPDATE, rows for a SELECT.
-    const result: unknown[] = await this.db.query(
+    const result: { failures: AttemptFailure[] }[] = await this.db.query(
       `WITH advanced AS (
-         UPDATE routed_messages SET attempt = attempt + 1, final = $3
-         WHERE message_id = $1 AND attempt = $2 AND NOT final RETURNING message_id)
-       SELECT message_id FROM advanced`,
-      [messageId, fromAttempt, final],
+         UPDATE routed_messages SET attempt = attempt + 1, final = $3, failures = failures || $4::jsonb
+         WHERE message_id = $1 AND attempt = $2 AND NOT final RETURNING failures)
+       SELECT failures FROM advanced`,
+      [messageId, fromAttempt, final, JSON.stringify([failure])],
     );
-    return result.length > 0;
+    return result[0]?.failures;
   }
 }

@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+// Router throughput: pre-fill the accepted topic, start one router process, and time how fast the lane
+// topics fill. Runs on a private Kafka and PostgreSQL (fresh ports, throw-away data) so it never routes
+// anyone else's traffic. Usage (always under the bench lock, the box is shared):
+//   flock /tmp/bench.lock node services/router/bench/router-bench.mjs [--messages 200000] [--cpu-prof]
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { AcceptedV1, DispatchOtpV1, DispatchPromotionalV1, DispatchTransactionalV1, topicSpecs } from '@sms/contracts';
+import { createKafka, ensureTopics, silentLogger } from '@sms/kafka';
+import { freePort, startKafka, startPostgres } from '@sms/local-stack';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '200000' },
+    'cpu-prof': { type: 'boolean', default: false },
+    'max-batch': { type: 'string' },
+    'timeout-s': { type: 'string', default: '300' },
+  },
+});
+const total = Number(values.messages);
+const log = (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+const dir = mkdtempSync(join(tmpdir(), 'router-bench-'));
+let kafkaServer;
+let pgServer;
+let router;
+try {
+  [pgServer, kafkaServer] = await Promise.all([
+    startPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), log }),
+    startKafka({ dataDir: join(dir, 'kafka'), port: await freePort(), controllerPort: await freePort(), log }),
+  ]);
+  const kafka = createKafka({ brokers: [kafkaServer.brokers], clientId: 'router-bench', logger: silentLogger });
+  await ensureTopics(kafka);
+  log(`topics: ${topicSpecs().length}`);
+
+  // Pre-fill: valid envelopes, serialised once per message, sent in large batches. A third of the
+  // traffic per lane; numbers spread over GB, FR, US so country and prefix rules both work.
+  const producer = kafka.producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const lanes = ['otp', 'transactional', 'promotional'];
+  const numbers = ['+4479110', '+3361234', '+1212555'];
+  const fillStart = Date.now();
+  const chunk = 5000;
+  for (let sent = 0; sent < total; sent += chunk) {
+    const messages = [];
+    for (let i = sent; i < Math.min(total, sent + chunk); i++) {
+      const messageId = randomUUID();
+      const now = new Date().toISOString();
+      const envelope = {
+        eventId: randomUUID(),
+        type: AcceptedV1.type,
+        version: AcceptedV1.version,
+        occurredAt: now,
+        tenantId: i % 10 === 0 ? 'acme' : 'bench',
+        messageId,
+        payload: {
+          to: `${numbers[i % 3]}${String(i % 10000).padStart(4, '0')}`,
+          from: 'BENCH',
+          body: 'Your code is 123456',
+          trafficClass: lanes[i % 3],
+          encoding: 'GSM-7',
+          segments: 1,
+          validUntil: new Date(Date.now() + 86_400_000).toISOString(),
+          acceptedAt: now,
+          sandbox: false,
+        },
+      };
+      messages.push({ key: messageId, value: JSON.stringify(envelope) });
+    }
+    await producer.send({ topic: AcceptedV1.topic, messages, acks: -1 });
+  }
+  await producer.disconnect();
+  log(`pre-filled ${total} accepted events in ${((Date.now() - fillStart) / 1000).toFixed(1)} s`);
+
+  const config = join(dir, 'gateway.yaml');
+  writeFileSync(
+    config,
+    `carriers:
+  - { id: simulator, protocol: smpp, simulator: true, smpp: { host: 127.0.0.1, port: 2775, systemId: gw, password: pw } }
+  - { id: cheap, protocol: smpp, smpp: { host: 127.0.0.1, port: 2775, systemId: gw, password: pw } }
+  - { id: premium, protocol: smpp, smpp: { host: 127.0.0.1, port: 2775, systemId: gw, password: pw } }
+routes:
+  - { id: default, carriers: [simulator, cheap] }
+  - { id: uk-mobile, match: { prefixes: ['+447'] }, carriers: [premium, simulator] }
+  - { id: uk-otp, match: { prefixes: ['+447'], trafficClasses: [otp] }, carriers: [premium] }
+  - { id: us, match: { countries: [US, CA] }, carriers: [{ id: cheap, weight: 80 }, { id: premium, weight: 20 }] }
+  - { id: fr-promo, match: { countries: [FR], trafficClasses: [promotional] }, carriers: [{ id: cheap, cost: 0.01 }, { id: premium, cost: 0.03 }] }
+  - { id: acme, match: { tenants: [acme], trafficClasses: [transactional] }, carriers: [premium, cheap] }
+`,
+  );
+  const execArgv = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${join(process.cwd(), '.gateway', 'router-bench-prof')}`] : [];
+  const env = {
+    ...process.env,
+    KAFKA_BROKERS: kafkaServer.brokers,
+    DATABASE_URL: pgServer.url,
+    HTTP_PORT: String(await freePort()),
+    GATEWAY_CONFIG_FILE: config,
+    KAFKA_GROUP_PREFIX: 'bench',
+    LOG_LEVEL: 'warn',
+    OTEL_SDK_DISABLED: 'true',
+  };
+  const laneTopics = [DispatchOtpV1.topic, DispatchTransactionalV1.topic, DispatchPromotionalV1.topic];
+  const admin = kafka.admin();
+  await admin.connect();
+  const laneCount = async () => {
+    let sum = 0;
+    for (const topic of laneTopics) for (const p of await admin.fetchTopicOffsets(topic)) sum += Number(p.high);
+    return sum;
+  };
+  const started = Date.now();
+  router = spawn(process.execPath, [...execArgv, 'services/router/dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const samples = [];
+  const deadline = started + Number(values['timeout-s']) * 1000;
+  let count = 0;
+  while (count < total && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    count = await laneCount();
+    samples.push({ t: Date.now(), count });
+  }
+  const first = samples.find((s) => s.count > 0);
+  const at = (fraction) => samples.find((s) => s.count >= total * fraction);
+  const s10 = at(0.1);
+  const s90 = at(0.9);
+  const last = samples.at(-1);
+  const cpu = await new Promise((resolve) => {
+    const ps = spawn('ps', ['-o', 'times=', '-p', String(router.pid)]);
+    let out = '';
+    ps.stdout.on('data', (d) => (out += d));
+    ps.on('close', () => resolve(Number(out.trim())));
+  });
+  const result = {
+    messages: total,
+    routed: last.count,
+    startToFirstRoutedS: first ? (first.t - started) / 1000 : null,
+    firstToLastS: first ? (last.t - first.t) / 1000 : null,
+    overallMsgPerS: first ? Math.round(last.count / ((last.t - first.t) / 1000)) : 0,
+    steady10to90MsgPerS: s10 && s90 && s90.t > s10.t ? Math.round((s90.count - s10.count) / ((s90.t - s10.t) / 1000)) : null,
+    routerCpuSeconds: cpu,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  await admin.disconnect();
+} finally {
+  if (router && router.exitCode === null) {
+    const exited = new Promise((r) => router.once('exit', r));
+    router.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15000))]);
+  }
+  await kafkaServer?.stop().catch(() => undefined);
+  await pgServer?.stop().catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+}
