@@ -6,13 +6,16 @@ import { CarrierDispatchModule } from './app.module.js';
 import { loadCarrierDispatchConfig } from './config/carrier-dispatch.config.js';
 import { CarrierRegistry } from './infra/carrier-registry.js';
 import { CarrierDispatchInit1764000000000 } from './infra/migrations/1764000000000-carrier-dispatch-init.js';
+import { DispatchRetries1764100000000 } from './infra/migrations/1764100000000-dispatch-retries.js';
+import { RetryScheduler } from './infra/retry-scheduler.js';
+import { LaneOwnershipWatcher } from './infra/lane-ownership.js';
 import { ReceiptForwarder } from './infra/receipt-forwarder.js';
 
 const config = loadCarrierDispatchConfig();
 const gatewayFile = loadGatewayFile(config.GATEWAY_CONFIG_FILE);
 const runtime = await createServiceRuntime('carrier-dispatch', config, {
   schema: 'carrier_dispatch',
-  migrations: [CarrierDispatchInit1764000000000],
+  migrations: [CarrierDispatchInit1764000000000, DispatchRetries1764100000000],
 });
 
 const forwarded = new Counter({
@@ -44,21 +47,55 @@ for (const route of carriers.all()) {
   runtime.readiness.register({
     name: `carrier:${route.name}`,
     optional: true,
-    check: async () => (route.bindsUp > 0 ? `binds ${route.bindsUp}/${route.bindsTotal}, breaker ${route.state}` : false),
+    check: async () => {
+      if (route.bindsUp === 0) throw new Error(route.describeDown());
+      return `binds ${route.bindsUp}/${route.bindsTotal}, breaker ${route.state}`;
+    },
   });
 }
 
+const retryCounter = new Counter({
+  name: 'carrier_dispatch_retries_total',
+  help: 'Transient carrier errors: retries scheduled on the same carrier, and retries exhausted (handed to failover)',
+  labelNames: ['lane', 'reason', 'outcome'],
+  registers: [runtime.metrics],
+});
+const retryScheduler = new RetryScheduler(runtime.dataSource, runtime.publisher, runtime.logger, config.RETRY_POLL_MS);
+retryScheduler.start();
+
 const prefix = config.KAFKA_GROUP_PREFIX;
+const ownership = new LaneOwnershipWatcher(
+  runtime.kafka,
+  [
+    { lane: 'otp', groupId: `${prefix}.carrier-dispatch.otp`, partitions: DispatchOtpV1.partitions },
+    { lane: 'transactional', groupId: `${prefix}.carrier-dispatch.transactional`, partitions: DispatchTransactionalV1.partitions },
+    { lane: 'promotional', groupId: `${prefix}.carrier-dispatch.promotional`, partitions: DispatchPromotionalV1.partitions },
+  ],
+  runtime.logger,
+  (owned) => carriers.applyOwnership(owned),
+);
+ownership.start();
 await runNestService(
   runtime,
-  CarrierDispatchModule.register(runtime, carriers),
+  CarrierDispatchModule.register(runtime, carriers, {
+    scheduler: retryScheduler,
+    settings: { maxRetries: config.RETRY_MAX, baseDelayMs: config.RETRY_BASE_DELAY_MS, maxDelayMs: config.RETRY_MAX_DELAY_MS },
+    hooks: {
+      onScheduled: (lane, reason) => retryCounter.inc({ lane, reason, outcome: 'scheduled' }),
+      onExhausted: (lane, reason) => retryCounter.inc({ lane, reason, outcome: 'exhausted' }),
+    },
+  }),
   { port: config.HTTP_PORT, host: config.HTTP_HOST },
   [
-    { groupId: `${prefix}.carrier-dispatch.otp`, contracts: [DispatchOtpV1], maxBatchSize: 200 },
-    { groupId: `${prefix}.carrier-dispatch.transactional`, contracts: [DispatchTransactionalV1] },
-    { groupId: `${prefix}.carrier-dispatch.promotional`, contracts: [DispatchPromotionalV1] },
+    // Every partition of a lane in flight at once: a batch's database and Kafka round trips then overlap
+    // with other partitions' submits instead of idling the binds (routes apply back-pressure).
+    { groupId: `${prefix}.carrier-dispatch.otp`, contracts: [DispatchOtpV1], maxBatchSize: 200, concurrency: DispatchOtpV1.partitions },
+    { groupId: `${prefix}.carrier-dispatch.transactional`, contracts: [DispatchTransactionalV1], concurrency: DispatchTransactionalV1.partitions },
+    { groupId: `${prefix}.carrier-dispatch.promotional`, contracts: [DispatchPromotionalV1], concurrency: DispatchPromotionalV1.partitions },
   ],
   async () => {
+    ownership.stop();
+    await retryScheduler.stop();
     await carriers.stop();
     await receipts.flush();
   },

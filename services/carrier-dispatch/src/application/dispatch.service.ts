@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   DispatchFailedV1,
   SubmittedV1,
@@ -13,8 +13,10 @@ import { splitMessage } from '@sms/sms-text';
 import { SpanKind, withSpan } from '@sms/telemetry';
 import { normaliseCarrierMessageId } from '../domain/carrier-message-id.js';
 import { classifySessionError, classifySmppStatus, type FailureClass } from '../domain/error-map.js';
+import { decideRetry, type RetrySettings } from '../domain/retry-policy.js';
 import type { CarrierRegistry } from '../infra/carrier-registry.js';
 import { BreakerOpenError } from '../infra/carrier-route.js';
+import type { RetryScheduler, ScheduledRetry } from '../infra/retry-scheduler.js';
 import type { PartOutcome, SubmitLedgerRepository } from '../infra/submit-ledger.repository.js';
 
 /**
@@ -34,11 +36,30 @@ interface SubmitFailure {
   message: string;
 }
 
+const severity: Record<FailureClass['disposition'], number> = { retry: 0, failover: 1, permanent: 2 };
+
+/**
+ * The concatenation reference of a message, the same on every attempt: a retry that resends only the parts
+ * that failed must carry the reference of the parts the handset already has.
+ */
+export function concatReference(messageId: string, concat: 'udh8' | 'udh16' | 'sar' | 'payload'): number {
+  const n = createHash('sha256').update(messageId).digest().readUInt16BE(0);
+  return concat === 'udh8' ? n & 0xff : n;
+}
+
+export interface RetryHooks {
+  onScheduled?(lane: TrafficClass, reason: string): void;
+  onExhausted?(lane: TrafficClass, reason: string): void;
+}
+
 export class DispatchService {
   constructor(
     private readonly carriers: CarrierRegistry,
     private readonly ledger: SubmitLedgerRepository,
     private readonly publisher: EventPublisher,
+    private readonly retries: RetryScheduler,
+    private readonly retrySettings: RetrySettings,
+    private readonly retryHooks: RetryHooks = {},
   ) {}
 
   async dispatch(batch: ConsumedEvent<DispatchPayload>[]): Promise<void> {
@@ -55,6 +76,7 @@ export class DispatchService {
 
     const submitted: EventDraft<SubmittedPayload>[] = [];
     const failed: EventDraft<DispatchFailedPayload>[] = [];
+    const transient: { event: ConsumedEvent<DispatchPayload>; failure: SubmitFailure }[] = [];
     const outcomes: PartOutcome[] = [];
     const now = Date.now();
 
@@ -80,7 +102,7 @@ export class DispatchService {
         continue;
       }
       const carrier = route.carrier.smpp;
-      const split = splitMessage(p.body, { concat: carrier.concat, reference: randomInt(0, carrier.concat === 'udh8' ? 256 : 65536) });
+      const split = splitMessage(p.body, { concat: carrier.concat, reference: concatReference(messageId, carrier.concat) });
       const total = split.parts.length;
       const done = rows.filter((r) => r.state === 'submitted');
       if (done.length === total) {
@@ -152,13 +174,15 @@ export class DispatchService {
                 newlySubmitted.push({ index, carrierMessageId, submittedAt: new Date() });
               } else {
                 const failure = this.classify(result.reason);
-                firstFailure ??= failure;
+                // The most severe verdict decides the message (a permanent part ends it, a failover part beats a retry).
+                if (!firstFailure || severity[failure.failure.disposition] > severity[firstFailure.failure.disposition]) firstFailure = failure;
                 outcomes.push({ messageId, partIndex: index, state: 'failed', error: failure.message.slice(0, 500) });
               }
             });
             span.setAttribute('sms.status', firstFailure ? `failed:${firstFailure.failure.reason}` : 'submitted');
             if (firstFailure) {
-              failed.push(this.failure(event, firstFailure));
+              if (firstFailure.failure.disposition === 'retry') transient.push({ event, failure: firstFailure });
+              else failed.push(this.failure(event, firstFailure));
               return;
             }
             const previously = (rowsByMessage.get(messageId) ?? [])
@@ -169,12 +193,51 @@ export class DispatchService {
         );
       }),
     );
+    const scheduled = await this.planRetries(transient, failed);
     // Ledger first: once a submit_sm_resp is recorded, no redelivery can send that part again.
     await this.ledger.record(outcomes);
+    await this.retries.schedule(scheduled);
     await this.publisher.publishMany([
       { contract: SubmittedV1, drafts: submitted },
       { contract: DispatchFailedV1, drafts: failed },
     ]);
+  }
+
+  /**
+   * Transient failures get another try on the same carrier after a backoff, through the retry table (the
+   * partition moves on); once the retries are used up or the validity would pass, the router fails over.
+   */
+  private async planRetries(
+    transient: { event: ConsumedEvent<DispatchPayload>; failure: SubmitFailure }[],
+    failed: EventDraft<DispatchFailedPayload>[],
+  ): Promise<ScheduledRetry[]> {
+    if (transient.length === 0) return [];
+    const sofar = await this.retries.retriesSoFar(
+      transient.map(({ event }) => ({ messageId: event.envelope.messageId!, attempt: event.envelope.payload.attempt })),
+    );
+    const now = Date.now();
+    const scheduled: ScheduledRetry[] = [];
+    for (const { event, failure } of transient) {
+      const p = event.envelope.payload;
+      const retriesSoFar = sofar.get(`${event.envelope.messageId!}/${p.attempt}`) ?? 0;
+      const decision = decideRetry({ retriesSoFar, now, validUntil: Date.parse(p.validUntil), settings: this.retrySettings, random: Math.random() });
+      if (decision.kind === 'retry') {
+        scheduled.push({
+          messageId: event.envelope.messageId!,
+          tenantId: event.envelope.tenantId,
+          payload: p,
+          retry: decision.retry,
+          dueAt: decision.dueAt,
+          reason: failure.failure.reason,
+        });
+        this.retryHooks.onScheduled?.(p.trafficClass, failure.failure.reason);
+      } else {
+        this.retryHooks.onExhausted?.(p.trafficClass, failure.failure.reason);
+        const why = decision.why === 'attempts_exhausted' ? `after ${retriesSoFar} retries` : 'no time left in the validity period to retry';
+        failed.push(this.failure(event, { ...failure, message: `${failure.message} (${why})` }));
+      }
+    }
+    return scheduled;
   }
 
   private classify(error: unknown): SubmitFailure {
@@ -211,7 +274,7 @@ export class DispatchService {
     };
   }
 
-  /** Retryable failures are handed to the router as failover for now (delay-topic retries: see issue 5). */
+  /** Failures handed to the router: `retry` reaches here only once its retries are used up, so it fails over. */
   private failure(event: ConsumedEvent<DispatchPayload>, f: SubmitFailure): EventDraft<DispatchFailedPayload> {
     const p = event.envelope.payload;
     return {

@@ -11,6 +11,12 @@ export const carrierDispatchConfigShape = {
   BREAKER_ERROR_PERCENT: z.coerce.number().min(1).max(100).default(50),
   BREAKER_VOLUME_THRESHOLD: z.coerce.number().int().min(1).default(20),
   BREAKER_RESET_MS: z.coerce.number().int().min(100).default(10000),
+  /** Retries of transient carrier errors on the same carrier before failover (0: fail over at once). */
+  RETRY_MAX: z.coerce.number().int().min(0).max(20).default(3),
+  RETRY_BASE_DELAY_MS: z.coerce.number().int().min(10).default(1000),
+  RETRY_MAX_DELAY_MS: z.coerce.number().int().min(10).default(30000),
+  /** How often the retry table is polled for due retries. */
+  RETRY_POLL_MS: z.coerce.number().int().min(10).default(250),
 };
 export const loadCarrierDispatchConfig = (env: NodeJS.ProcessEnv = process.env) =>
   loadConfig('carrier-dispatch', carrierDispatchConfigShape, env);

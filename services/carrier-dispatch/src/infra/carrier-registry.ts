@@ -4,11 +4,14 @@ import type { EventPublisher } from '@sms/kafka';
 import type { Logger } from '@sms/platform';
 import type { SmppDeliver } from '@sms/smpp';
 import { Gauge, type Registry } from '@sms/telemetry';
+import { AimdRateLimiter, shareOfMps } from '../domain/rate-limiter.js';
 import { CarrierRoute, type BreakerSettings } from './carrier-route.js';
 
 /** All carrier routes (carrier x lane) declared in the gateway file. */
 export class CarrierRegistry {
   private readonly routes = new Map<string, CarrierRoute>();
+  private readonly limiters = new Map<string, AimdRateLimiter>();
+  private readonly mps = new Map<string, number>();
 
   constructor(
     file: GatewayFile,
@@ -30,11 +33,33 @@ export class CarrierRegistry {
       labelNames: ['carrier', 'lane'],
       registers: [metrics],
     });
+    const rateGauge = new Gauge({
+      name: 'carrier_rate_limit_mps',
+      help: 'Current submit rate limit per carrier on this replica (its share of the carrier mps, lowered while throttled)',
+      labelNames: ['carrier'],
+      registers: [metrics],
+    });
+    const routes = this.routes;
+    new Gauge({
+      name: 'carrier_bind_reconnects',
+      help: 'Connection attempts re-made after a failure per carrier route (a refused bind counts each try)',
+      labelNames: ['carrier', 'lane'],
+      registers: [metrics],
+      collect() {
+        for (const route of routes.values()) this.set({ carrier: route.carrier.id, lane: route.lane }, route.reconnects);
+      },
+    });
     for (const carrier of file.carriers) {
+      // Until the first assignment is known this replica assumes it owns everything (one replica).
+      const limiter = new AimdRateLimiter({ ceilingMps: carrier.mps });
+      limiter.onRateChange = (rate) => rateGauge.set({ carrier: carrier.id }, rate);
+      rateGauge.set({ carrier: carrier.id }, carrier.mps);
+      this.limiters.set(carrier.id, limiter);
+      this.mps.set(carrier.id, carrier.mps);
       for (const lane of trafficClasses) {
         const binds = carrier.smpp.binds[lane];
         if (binds === 0) continue;
-        const route = new CarrierRoute(carrier, lane, binds, breaker, logger, onDeliver);
+        const route = new CarrierRoute(carrier, lane, binds, breaker, logger, onDeliver, limiter);
         route.onStateChange = (r) => {
           breakerGauge.set({ carrier: carrier.id, lane }, r.state === 'closed' ? 0 : r.state === 'half_open' ? 1 : 2);
           bindsGauge.set({ carrier: carrier.id, lane }, r.bindsUp);
@@ -47,6 +72,25 @@ export class CarrierRegistry {
 
   get(carrierId: string, lane: TrafficClass): CarrierRoute | undefined {
     return this.routes.get(`${carrierId}/${lane}`);
+  }
+
+  limiter(carrierId: string): AimdRateLimiter | undefined {
+    return this.limiters.get(carrierId);
+  }
+
+  /**
+   * Sets each carrier's share of its mps on this replica from the lane partitions it owns (after a
+   * rebalance), so the replicas together never exceed the carrier's limit.
+   */
+  applyOwnership(owned: Partial<Record<TrafficClass, { owned: number; total: number }>>): void {
+    for (const [carrierId, limiter] of this.limiters) {
+      const lanes = trafficClasses.filter((lane) => this.routes.has(`${carrierId}/${lane}`) && owned[lane]).map((lane) => owned[lane]!);
+      const share = shareOfMps(this.mps.get(carrierId)!, lanes);
+      if (share !== limiter.ceilingMps) {
+        this.logger.info({ carrier: carrierId, mps: Math.round(share * 10) / 10 }, 'carrier mps share changed');
+        limiter.setCeiling(share);
+      }
+    }
   }
 
   all(): CarrierRoute[] {
@@ -62,7 +106,7 @@ export class CarrierRegistry {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && this.all().some((r) => r.bindsUp === 0)) await new Promise((r) => setTimeout(r, 50));
     for (const route of this.all().filter((r) => r.bindsUp === 0)) {
-      this.logger.warn({ route: route.name }, 'carrier route not bound yet; its messages fail over until it binds');
+      this.logger.warn({ carrier: route.carrier.id, lane: route.lane, route: route.name }, 'carrier route not bound yet (check host and credentials); its messages fail over until it binds');
     }
   }
 

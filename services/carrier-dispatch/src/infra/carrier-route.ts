@@ -1,9 +1,13 @@
 import CircuitBreaker from 'opossum';
 import type { CarrierConfig } from '@sms/config';
 import type { TrafficClass } from '@sms/contracts';
-import { SmppClientSession, SmppCommandError, type SmppDeliver, type SubmitSmRequest } from '@sms/smpp';
+import { SmppClientSession, SmppCommandError, SmppSessionError, type SmppDeliver, type SubmitSmRequest } from '@sms/smpp';
 import type { Logger } from '@sms/platform';
 import { classifySmppStatus } from '../domain/error-map.js';
+import type { AimdRateLimiter } from '../domain/rate-limiter.js';
+
+const ESME_RMSGQFUL = 0x14;
+const ESME_RTHROTTLED = 0x58;
 
 export class BreakerOpenError extends Error {
   readonly code = 'breaker_open';
@@ -33,6 +37,13 @@ export class CarrierRoute {
   private readonly sessions: SmppClientSession[] = [];
   private readonly breaker: CircuitBreaker<[SubmitSmRequest], { messageId: string }>;
   private next = 0;
+  /**
+   * Submits admitted to the sessions at once: each bind's window plus as many waiting. A dispatch batch can
+   * be larger than that; the rest wait here (back-pressure) instead of overflowing the session queue.
+   */
+  private readonly capacity: number;
+  private admitted = 0;
+  private readonly waiting: (() => void)[] = [];
   state: BreakerState = 'closed';
   onStateChange?: (route: CarrierRoute) => void;
 
@@ -43,9 +54,12 @@ export class CarrierRoute {
     breaker: BreakerSettings,
     private readonly logger: Logger,
     onDeliver: (carrierId: string, deliver: SmppDeliver) => void,
+    /** The carrier's mps limiter on this replica, shared by its lanes. */
+    private readonly limiter?: AimdRateLimiter,
   ) {
     this.name = `${carrier.id}/${lane}`;
     const smpp = carrier.smpp;
+    this.capacity = Math.max(1, binds) * smpp.window * 2;
     for (let i = 0; i < binds; i++) {
       const session = new SmppClientSession({
         name: `${this.name}/${i}`,
@@ -78,7 +92,15 @@ export class CarrierRoute {
       resetTimeout: breaker.resetTimeout,
       rollingCountTimeout: 10000,
       rollingCountBuckets: 10,
-      errorFilter: (error: unknown) => error instanceof SmppCommandError && classifySmppStatus(error.commandStatus).disposition === 'permanent',
+      // Not counted: a verdict about one message (permanent), and throttling (the carrier is up and says
+      // "slower": the AIMD limiter answers that; opening the breaker would turn it into a failover storm).
+      errorFilter: (error: unknown) =>
+        (error instanceof SmppCommandError &&
+          (classifySmppStatus(error.commandStatus).disposition === 'permanent' ||
+            error.commandStatus === ESME_RTHROTTLED ||
+            error.commandStatus === ESME_RMSGQFUL)) ||
+        // Our own queue being full says nothing about the carrier.
+        (error instanceof SmppSessionError && error.code === 'queue_full'),
     });
     const transition = (state: BreakerState) => () => {
       this.state = state;
@@ -105,13 +127,50 @@ export class CarrierRoute {
     return this.sessions.filter((s) => s.state === 'bound').length;
   }
 
+  /** Connections re-made after a failure, over all binds (a refused bind counts each try). */
+  get reconnects(): number {
+    return this.sessions.reduce((n, s) => n + s.counters.reconnects, 0);
+  }
+
+  /** Why the route cannot send, for readiness detail. */
+  describeDown(): string {
+    return `${this.name}: no bind up (${this.sessions.map((s) => s.state).join(', ')}; ${this.reconnects} reconnect attempts)`;
+  }
+
   get bindsTotal(): number {
     return this.sessions.length;
   }
 
   async submit(request: SubmitSmRequest): Promise<{ messageId: string }> {
     if (this.breaker.opened) throw new BreakerOpenError(this.name);
-    return this.breaker.fire(request);
+    await this.admit();
+    try {
+      await this.limiter?.acquire();
+      if (this.breaker.opened) throw new BreakerOpenError(this.name);
+      return await this.breaker.fire(request);
+    } catch (error) {
+      if (error instanceof SmppCommandError && (error.commandStatus === ESME_RTHROTTLED || error.commandStatus === ESME_RMSGQFUL)) {
+        this.limiter?.onThrottled();
+      }
+      throw error;
+    } finally {
+      this.release();
+    }
+  }
+
+  private async admit(): Promise<void> {
+    if (this.admitted < this.capacity) {
+      this.admitted++;
+      return;
+    }
+    // The permit is handed over by release(), so admitted stays at capacity.
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.admitted--;
   }
 
   /** Round-robin over bound sessions; when none is bound the session answers not_bound (fail over at once). */
