@@ -6,6 +6,7 @@ import {
   type DynamicModule,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
 import { METRICS_REGISTRY, OpsController, ReadinessRegistry, type ServiceRuntime } from '@sms/platform';
 import { DeliveryTracker } from './application/delivery-tracker.service.js';
 import { ExpirySweeper } from './application/expiry-sweeper.js';
@@ -13,6 +14,8 @@ import type { DlrProcessorConfig } from './config/dlr-processor.config.js';
 import { DeliveryConsumer } from './consumers/delivery.consumer.js';
 import { DlrMetrics } from './infra/dlr.metrics.js';
 import { DlrStore } from './infra/dlr.repository.js';
+import { CARRIER_RECEIPTS_OPTIONS, CarrierReceiptsController, type CarrierReceiptsOptions } from './http/carrier-receipts.controller.js';
+import { ProblemFilter } from './http/problem.js';
 
 /** Ties the sweeper's timer to the app's lifecycle, so `app.close()` stops it before the database closes. */
 @Injectable()
@@ -35,10 +38,21 @@ export class DlrProcessorModule {
     const metrics = new DlrMetrics(runtime.metrics, () => store.repository.pendingCounts());
     return {
       module: DlrProcessorModule,
-      controllers: [OpsController, DeliveryConsumer],
+      controllers: [OpsController, DeliveryConsumer, CarrierReceiptsController],
       providers: [
         { provide: ReadinessRegistry, useValue: runtime.readiness },
         { provide: METRICS_REGISTRY, useValue: runtime.metrics },
+        { provide: APP_FILTER, useValue: new ProblemFilter(runtime.logger) },
+        {
+          provide: CARRIER_RECEIPTS_OPTIONS,
+          useValue: {
+            secrets: config.DLR_HTTP_CARRIER_SECRETS,
+            toleranceS: config.DLR_HTTP_SIGNATURE_TOLERANCE_S,
+            publisher: runtime.publisher,
+            metrics: runtime.metrics,
+            logger: runtime.logger,
+          } satisfies CarrierReceiptsOptions,
+        },
         {
           provide: DeliveryTracker,
           useFactory: () => new DeliveryTracker(store, runtime.publisher, metrics, runtime.logger),

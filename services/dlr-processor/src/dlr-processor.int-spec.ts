@@ -2,7 +2,7 @@
 // events (and dead letters) out, with its tables checked where the topic alone cannot show the behaviour.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   BasicTracerProvider,
   InMemorySpanExporter,
@@ -32,6 +32,8 @@ import {
   uniqueSuffix,
 } from '@sms/testing';
 import { loadDlrProcessorConfig } from './config/dlr-processor.config.js';
+import { signCarrierBody } from './domain/http-receipt.js';
+import { EXPIRE_OVERDUE_SQL } from './infra/dlr.repository.js';
 import { startDlrProcessor, type RunningDlrProcessor } from './service.js';
 
 // Spans are collected in memory (no exporter process) so the test can check the trace is continued.
@@ -40,6 +42,7 @@ const spans = new InMemorySpanExporter();
 trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
 
 const TENANT = 'it-tenant';
+const HTTP_SECRET = randomBytes(24).toString('base64url');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
@@ -169,6 +172,7 @@ describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
         DLR_SWEEP_INTERVAL_MS: '250',
         DLR_EXPIRY_GRACE_MS: '0',
         DLR_PENDING_RECEIPT_TTL_MS: '1500',
+        DLR_HTTP_CARRIER_SECRETS: `${carrierId}=${HTTP_SECRET}`,
       }),
     );
     await eventually(
@@ -444,5 +448,139 @@ describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     assert.match(body, /dlr_status_changes_total\{status="delivered"/);
     assert.match(body, /dlr_pending_receipts\{state="held"/);
     assert.match(body, /sms_accept_to_final_seconds_bucket/);
+  });
+  // --- HTTP carrier receipts --------------------------------------------------------------------------------
+
+  const postReceipts = async (
+    body: unknown,
+    options: { carrier?: string; secret?: string; timestamp?: number; contentType?: string; raw?: string } = {},
+  ) => {
+    const raw = options.raw ?? JSON.stringify(body);
+    const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
+    const response = await fetch(`${await service.app.getUrl()}/v1/carriers/${options.carrier ?? carrierId}/receipts`, {
+      method: 'POST',
+      headers: {
+        'content-type': options.contentType ?? 'application/json',
+        'x-carrier-timestamp': timestamp,
+        'x-carrier-signature': `sha256=${signCarrierBody(options.secret ?? HTTP_SECRET, timestamp, raw)}`,
+      },
+      body: raw,
+    });
+    const text = await response.text();
+    return { status: response.status, type: response.headers.get('content-type') ?? '', json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+  };
+
+  // Submitted parts carry the id as carrier-dispatch normalises it (lower case); carriers may send it in upper case.
+  const newHttpIds = (count: number) => {
+    const ids = newIds(count);
+    return { messageId: ids.messageId, carrierIds: ids.carrierIds.map((c) => c.toLowerCase()), asSent: ids.carrierIds };
+  };
+
+  void test('HTTP carrier receipts: signed JSON is normalised and applied like an SMPP receipt', async () => {
+    const one = newHttpIds(1);
+    const two = newHttpIds(2);
+    await publishSubmitted(one.messageId, one.carrierIds);
+    await publishSubmitted(two.messageId, two.carrierIds);
+    const single = await postReceipts({ carrierMessageId: one.asSent[0], status: 'delivered', errorCode: '000', doneAt: '2026-01-02T03:04:05Z' });
+    assert.equal(single.status, 200);
+    assert.deepEqual(single.json, { accepted: 1 });
+    const delivered = await waitForStatus(one.messageId, 'delivered');
+    assert.equal(delivered.payload.reason?.carrierCode, 'stat:DELIVRD err:000');
+    // The status event is published just before the batch commits: wait for the history row.
+    const row = await eventually(
+      async () =>
+        (
+          await sql<{ receipt_text: string; message_state: number }>(
+            'SELECT receipt_text, message_state FROM receipt_history WHERE message_id = $1',
+            [one.messageId],
+          )
+        )[0],
+    );
+    assert.equal(row?.message_state, 2);
+    assert.match(row?.receipt_text ?? '', /done date:2601020304 stat:DELIVRD err:000/);
+
+    // A batch; an SMPP-style stat and a numeric error code; an unknown status is kept as unparseable.
+    const batch = await postReceipts([
+      { carrierMessageId: two.carrierIds[0], status: 'teleported' },
+      { carrierMessageId: two.carrierIds[1], status: 'UNDELIV', errorCode: 34 },
+    ]);
+    assert.equal(batch.status, 200);
+    const undelivered = await waitForStatus(two.messageId, 'undelivered');
+    assert.equal(undelivered.payload.reason?.carrierCode, 'stat:UNDELIV err:34');
+    const rows = await eventually(async () => {
+      const r = await history(two.messageId);
+      return r.length === 2 ? r : undefined;
+    });
+    assert.deepEqual(rows.map((r) => [r.part_index, r.outcome]).sort(), [
+      [0, 'unparseable'],
+      [1, 'applied'],
+    ]);
+  });
+
+  void test('HTTP carrier receipts: bad signature 401, unknown carrier 404, malformed body 400, all problem+json', async () => {
+    const { messageId, carrierIds } = newHttpIds(1);
+    await publishSubmitted(messageId, carrierIds);
+    const good = { carrierMessageId: carrierIds[0], status: 'delivered' };
+    const cases = [
+      { name: 'wrong secret', result: await postReceipts(good, { secret: 'not-the-secret-at-all' }), status: 401 },
+      { name: 'stale timestamp', result: await postReceipts(good, { timestamp: Math.floor(Date.now() / 1000) - 3600 }), status: 401 },
+      { name: 'unknown carrier', result: await postReceipts(good, { carrier: 'no-such-carrier' }), status: 404 },
+      { name: 'invalid JSON', result: await postReceipts(undefined, { raw: '{"carrierMessageId":' }), status: 400 },
+      { name: 'missing status', result: await postReceipts({ carrierMessageId: carrierIds[0] }), status: 400 },
+      { name: 'bad doneAt', result: await postReceipts({ ...good, doneAt: 'yesterday' }), status: 400 },
+      { name: 'empty array', result: await postReceipts([]), status: 400 },
+      { name: 'not JSON', result: await postReceipts(undefined, { raw: 'stat=DELIVRD', contentType: 'text/plain' }), status: 415 },
+    ];
+    for (const c of cases) {
+      assert.equal(c.result.status, c.status, c.name);
+      assert.match(c.result.type, /application\/problem\+json/, c.name);
+    }
+    assert.deepEqual(
+      (cases[4]!.result.json.errors as { field: string }[]).map((e) => e.field),
+      ['status'],
+    );
+    // Nothing of the refused requests was applied; the service still takes the good one.
+    await sleep(300);
+    assert.equal(statusesOf(messageId).filter((e) => e.payload.status === 'delivered').length, 0);
+    assert.equal((await postReceipts(good)).status, 200);
+    await waitForStatus(messageId, 'delivered');
+    assert.ok((await counter('dlr_http_receipt_requests_total', 'outcome="bad_signature"')) >= 2);
+    assert.ok((await counter('dlr_http_receipt_requests_total', 'outcome="malformed"')) >= 4);
+    assert.ok((await counter('dlr_http_receipt_requests_total', 'outcome="unknown_carrier"')) >= 1);
+  });
+
+  void test('a receipt from a carrier id nobody submitted to is held, then parked, and the consumer carries on', async () => {
+    const stranger = `unknown-carrier-${suffix}`;
+    const [envelope] = await publisher.publish(DlrReceivedV1, [
+      {
+        tenantId: UNKNOWN_TENANT,
+        payload: { carrierId: stranger, carrierMessageId: 'X1', text: receiptText('X1', 'DELIVRD'), receivedAt: new Date().toISOString() },
+      },
+    ]);
+    await eventually(
+      async () => (await sql<{ parked: boolean }>('SELECT parked FROM pending_receipts WHERE event_id = $1', [envelope!.eventId]))[0]?.parked,
+      15_000,
+      'unknown carrier receipt parked',
+    );
+    const { messageId, carrierIds } = newIds(1);
+    await publishSubmitted(messageId, carrierIds);
+    await publishReceipt(carrierIds[0]!, receiptText(carrierIds[0]!, 'DELIVRD'));
+    await waitForStatus(messageId, 'delivered');
+  });
+
+  void test('the expiry sweep reads open messages through the partial index, however many are final', async (t) => {
+    await sql(
+      `INSERT INTO messages (message_id, tenant_id, carrier_id, traffic_class, total_parts, status, sequence, valid_until,
+                             accepted_at, submitted_at, final_at)
+       SELECT gen_random_uuid(), 'explain', $1, 'otp', 1, 'delivered', 3, now() - interval '1 day', now(), now(), now()
+       FROM generate_series(1, 20000)`,
+      [carrierId],
+    );
+    await sql('ANALYZE messages');
+    const plan = (await sql<{ 'QUERY PLAN': string }>(`EXPLAIN ${EXPIRE_OVERDUE_SQL}`, [0, 500, 'x'])).map((r) => r['QUERY PLAN']).join('\n');
+    assert.match(plan, /Index Scan using messages_open_by_validity on messages/, plan);
+    assert.doesNotMatch(plan, /Seq Scan on messages/, plan);
+    t.diagnostic(plan);
+    await sql(`DELETE FROM messages WHERE tenant_id = 'explain'`);
   });
 });

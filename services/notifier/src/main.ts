@@ -4,12 +4,13 @@ import { WebhookDispatcher } from './application/webhook-dispatcher.js';
 import { notifierContracts } from './application/webhook-enqueue.service.js';
 import { loadNotifierConfig } from './config/notifier.config.js';
 import { NotifierInit1764000000000 } from './infra/migrations/1764000000000-notifier-init.js';
+import { NotifierEndpoints1764000000001 } from './infra/migrations/1764000000001-notifier-endpoints.js';
 import { WebhookDeliveriesRepository } from './infra/webhook-deliveries.repository.js';
 import { WebhookSecretsRepository } from './infra/webhook-secrets.repository.js';
 import { systemResolver, WebhookHttpClient } from './infra/webhook-http.js';
 
 const config = loadNotifierConfig();
-const runtime = await createServiceRuntime('notifier', config, { schema: 'notifier', migrations: [NotifierInit1764000000000] });
+const runtime = await createServiceRuntime('notifier', config, { schema: 'notifier', migrations: [NotifierInit1764000000000, NotifierEndpoints1764000000001] });
 const secrets = new WebhookSecretsRepository(runtime.dataSource);
 if (config.DEMO_TENANT_ID && config.DEMO_WEBHOOK_SECRET) {
   // `npm start` gives the demo tenant a known secret so the demo receiver can verify signatures.
@@ -27,11 +28,12 @@ const dispatcher = new WebhookDispatcher(
     claimBatch: config.WEBHOOK_CLAIM_BATCH,
     pollIntervalMs: config.WEBHOOK_POLL_INTERVAL_MS,
     retryScale: config.WEBHOOK_RETRY_SCALE,
+    secretCacheMs: config.WEBHOOK_SECRET_CACHE_MS,
   },
   {
     deliveries: new WebhookDeliveriesRepository(runtime.dataSource),
     secrets,
-    http: new WebhookHttpClient(),
+    http: new WebhookHttpClient(config.WEBHOOK_ENDPOINT_CONCURRENCY),
     resolver: systemResolver,
     metrics: runtime.metrics,
     logger: runtime.logger,

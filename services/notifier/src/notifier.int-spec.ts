@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { DEAD_LETTER_TOPIC, deadLetterHeaders, StatusChangedV1, type StatusChangedPayload } from '@sms/contracts';
+import { ApiKeyChangedV1, DEAD_LETTER_TOPIC, deadLetterHeaders, StatusChangedV1, type StatusChangedPayload } from '@sms/contracts';
 import type { EventDraft, EventPublisher, Kafka } from '@sms/kafka';
 import { contextFromTraceparent } from '@sms/telemetry';
 import { connectedPublisher, createTestDatabase, ensureTestTopics, eventually, testKafka, TopicProbe, uniqueSuffix } from '@sms/testing';
@@ -494,6 +494,26 @@ describe('notifier (GATEWAY_MODE=production): SSRF guard', { timeout: 120_000 },
     await notifier?.dropDatabase();
   });
 
+  it('refuses http, loopback and private endpoint URLs at registration', async () => {
+    const api = apiClient(notifier.httpUrl, await publishApiKey(publisher, tenantId));
+    await keyUsable(api);
+    const port = new URL(target.url()).port;
+    for (const [url, reason] of [
+      [target.url(), /https required/],
+      [`https://127.0.0.1:${port}/hook`, /loopback/],
+      [`https://localhost:${port}/hook`, /loopback/],
+      ['https://10.1.2.3/hook', /private/],
+      ['https://100.64.0.1/hook', /./],
+      ['https://[fd00::1]/hook', /./],
+      ['https://169.254.169.254/latest/meta-data/', /metadata/],
+    ] as const) {
+      const refused = await api.call('POST', '/v1/webhook-endpoints', { url });
+      assert.equal(refused.status, 422, url);
+      assert.match(String(refused.json.detail), reason, url);
+    }
+    assert.deepEqual((await api.call('GET', '/v1/webhook-endpoints')).json.data, []);
+  });
+
   it('refuses http, loopback and private targets and never connects', async () => {
     const port = new URL(target.url()).port;
     const cases = [
@@ -521,5 +541,247 @@ describe('notifier (GATEWAY_MODE=production): SSRF guard', { timeout: 120_000 },
     }
     await sleep(300);
     assert.equal(target.requests.length, 0);
+  });
+});
+
+// --- the webhook API (tenant endpoints, secrets, dead letters) ----------------------------------------------
+
+/** Publishes a key's state as ingest does (ApiKeyChangedV1) and returns the key. */
+async function publishApiKey(
+  publisher: EventPublisher,
+  tenantId: string,
+  options: { key?: string; scopes?: string[]; revoked?: boolean } = {},
+): Promise<string> {
+  const key = options.key ?? `sk_test_${randomBytes(32).toString('base64url')}`;
+  await publisher.publish(ApiKeyChangedV1, [
+    {
+      tenantId,
+      payload: {
+        keyHash: createHash('sha256').update(key, 'utf8').digest('hex'),
+        keyPrefix: key.slice(0, 12),
+        scopes: options.scopes ?? ['send', 'read'],
+        sandbox: true,
+        revokedAt: options.revoked ? new Date().toISOString() : undefined,
+        changedAt: new Date().toISOString(),
+      },
+    },
+  ]);
+  return key;
+}
+
+interface ApiClient {
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; type: string; json: Record<string, unknown> }>;
+}
+
+function apiClient(baseUrl: string, key: string | undefined): ApiClient {
+  return {
+    async call(method, path, body) {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, type: response.headers.get('content-type') ?? '', json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+    },
+  };
+}
+
+/** Waits until the notifier has consumed the key (the API answers 200 with it). */
+const keyUsable = (api: ApiClient) =>
+  eventually(async () => ((await api.call('GET', '/v1/webhook-endpoints')).status === 200 ? true : undefined), 15_000, 'API key consumed');
+
+describe('notifier webhook API (GATEWAY_MODE=test)', { timeout: 180_000 }, () => {
+  const tenantId = `tenant-${uniqueSuffix()}`;
+  const otherTenant = `tenant-${uniqueSuffix()}`;
+  let kafka: Kafka;
+  let publisher: EventPublisher;
+  let notifier: Awaited<ReturnType<typeof startNotifier>>;
+  let db: pg.Client;
+  let api: ApiClient;
+  let otherApi: ApiClient;
+  const receivers: Receiver[] = [];
+  const receiver = async (reply: (n: number) => Reply) => {
+    const r = await new Receiver(reply).start();
+    receivers.push(r);
+    return r;
+  };
+
+  before(async () => {
+    kafka = testKafka('notifier-it-api');
+    await ensureTestTopics(kafka);
+    publisher = await connectedPublisher(kafka);
+    notifier = await startNotifier(kafka, {
+      GATEWAY_MODE: 'test',
+      // The whole 8-attempt schedule (about 27 h) in about a second, so a delivery can die in a test.
+      WEBHOOK_RETRY_SCALE: '0.00001',
+      WEBHOOK_BREAKER_COOLDOWN_MS: '100',
+      WEBHOOK_SECRET_CACHE_MS: '50',
+      WEBHOOK_SECRET_ROTATION_OVERLAP_S: '2',
+      WEBHOOK_MAX_ENDPOINTS_PER_TENANT: '3',
+    });
+    db = new pg.Client({ connectionString: notifier.databaseUrl });
+    await db.connect();
+    api = apiClient(notifier.httpUrl, await publishApiKey(publisher, tenantId));
+    otherApi = apiClient(notifier.httpUrl, await publishApiKey(publisher, otherTenant));
+    await keyUsable(api);
+    await keyUsable(otherApi);
+  });
+
+  after(async () => {
+    await notifier?.stop();
+    await db?.end();
+    await publisher?.disconnect();
+    for (const r of receivers) await r.close();
+    await notifier?.dropDatabase();
+  });
+
+  it('refuses requests without a key, with an unknown key, and with a revoked key (problem+json)', async () => {
+    const none = await apiClient(notifier.httpUrl, undefined).call('GET', '/v1/webhook-endpoints');
+    assert.equal(none.status, 401);
+    assert.match(none.type, /application\/problem\+json/);
+    assert.equal((await apiClient(notifier.httpUrl, 'sk_test_unknown').call('GET', '/v1/webhook-endpoints')).status, 401);
+
+    const revokedKey = await publishApiKey(publisher, tenantId);
+    const revokedApi = apiClient(notifier.httpUrl, revokedKey);
+    await keyUsable(revokedApi);
+    await publishApiKey(publisher, tenantId, { key: revokedKey, revoked: true });
+    await eventually(async () => ((await revokedApi.call('GET', '/v1/webhook-endpoints')).status === 401 ? true : undefined), 15_000, 'revocation applied');
+
+    const readOnly = apiClient(notifier.httpUrl, await publishApiKey(publisher, tenantId, { scopes: ['read'] }));
+    await keyUsable(readOnly);
+    const forbidden = await readOnly.call('POST', '/v1/webhook-endpoints', { url: 'http://127.0.0.1:1/hook' });
+    assert.equal(forbidden.status, 403);
+  });
+
+  it('validates the body and refuses SSRF targets at registration', async () => {
+    const malformed = await api.call('POST', '/v1/webhook-endpoints', '{"url":');
+    assert.equal(malformed.status, 400);
+    assert.match(malformed.type, /application\/problem\+json/);
+    assert.equal((await api.call('POST', '/v1/webhook-endpoints', { url: 42 })).status, 400);
+    const metadata = await api.call('POST', '/v1/webhook-endpoints', { url: 'http://169.254.169.254/latest/meta-data/' });
+    assert.equal(metadata.status, 422);
+    assert.match(String(metadata.json.detail), /metadata/);
+    assert.equal((await api.call('POST', '/v1/webhook-endpoints', { url: 'ftp://127.0.0.1/x' })).status, 422);
+    assert.equal((await api.call('POST', '/v1/webhook-endpoints', { url: 'http://no-such-host.invalid/hook' })).status, 422);
+    assert.deepEqual((await api.call('GET', '/v1/webhook-endpoints')).json.data, []);
+  });
+
+  it('sends each status event to the callback URL and every tenant endpoint, with one webhook-id', async () => {
+    const callback = await receiver(always(200));
+    const endpointA = await receiver(always(200));
+    const endpointB = await receiver(always(204));
+    const a = await api.call('POST', '/v1/webhook-endpoints', { url: endpointA.url('/a'), description: 'orders' });
+    assert.equal(a.status, 201);
+    assert.equal(a.json.url, endpointA.url('/a'));
+    assert.equal(a.json.description, 'orders');
+    const b = await api.call('POST', '/v1/webhook-endpoints', { url: endpointB.url('/b') });
+    assert.equal(b.status, 201);
+    const listed = (await api.call('GET', '/v1/webhook-endpoints')).json.data as { id: string }[];
+    assert.deepEqual(listed.map((e) => e.id), [a.json.id, b.json.id]);
+    // Another tenant sees none of them and cannot delete them.
+    assert.deepEqual((await otherApi.call('GET', '/v1/webhook-endpoints')).json.data, []);
+    assert.equal((await otherApi.call('DELETE', `/v1/webhook-endpoints/${String(a.json.id)}`)).status, 404);
+
+    const secrets = (await api.call('GET', '/v1/webhook-secret')).json.secrets as { secret: string }[];
+    assert.equal(secrets.length, 1);
+    const draft = statusDraft(tenantId, callback.url());
+    await publisher.publish(StatusChangedV1, [draft]);
+    const [c] = await callback.waitForRequests(1);
+    const [ra] = await endpointA.waitForRequests(1);
+    const [rb] = await endpointB.waitForRequests(1);
+    for (const r of [c!, ra!, rb!]) {
+      assert.equal(r.headers['webhook-id'], `msg_${draft.eventId}`);
+      assert.doesNotThrow(() => new Webhook(secrets[0]!.secret).verify(r.body, r.headers));
+    }
+    assert.equal(ra!.url, '/a');
+    // An event of another tenant does not reach this tenant's endpoints; an event without callbackUrl still does.
+    await publisher.publish(StatusChangedV1, [statusDraft(otherTenant, undefined), statusDraft(tenantId, undefined, { reference: 'no-callback' })]);
+    const [, second] = await endpointA.waitForRequests(2);
+    assert.match(second!.body, /no-callback/);
+    await sleep(300);
+    assert.equal(endpointA.requests.length, 2);
+
+    // Deleted: no more webhooks to it; the other endpoint still gets them.
+    assert.equal((await api.call('DELETE', `/v1/webhook-endpoints/${String(a.json.id)}`)).status, 204);
+    assert.equal((await api.call('DELETE', `/v1/webhook-endpoints/${String(a.json.id)}`)).status, 404);
+    await publisher.publish(StatusChangedV1, [statusDraft(tenantId, undefined)]);
+    await endpointB.waitForRequests(3);
+    await sleep(300);
+    assert.equal(endpointA.requests.length, 2);
+    assert.equal((await api.call('DELETE', `/v1/webhook-endpoints/${String(b.json.id)}`)).status, 204);
+  });
+
+  it('caps the endpoints per tenant', async () => {
+    const target = await receiver(always(200));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const created = await api.call('POST', '/v1/webhook-endpoints', { url: target.url(`/${i}`) });
+      assert.equal(created.status, 201);
+      ids.push(String(created.json.id));
+    }
+    assert.equal((await api.call('POST', '/v1/webhook-endpoints', { url: target.url('/4') })).status, 409);
+    for (const id of ids) assert.equal((await api.call('DELETE', `/v1/webhook-endpoints/${id}`)).status, 204);
+  });
+
+  it('rotates the secret: both sign during the overlap, then only the new one', async () => {
+    const target = await receiver(always(200));
+    const [old] = (await api.call('GET', '/v1/webhook-secret')).json.secrets as { secret: string }[];
+    const rotated = await api.call('POST', '/v1/webhook-secret/rotate');
+    assert.equal(rotated.status, 201);
+    const fresh = String(rotated.json.secret);
+    assert.match(fresh, /^whsec_/);
+    const during = (await api.call('GET', '/v1/webhook-secret')).json.secrets as { secret: string; expiresAt: string | null }[];
+    assert.deepEqual(during.map((s) => s.secret), [old!.secret, fresh]);
+    assert.ok(during[0]!.expiresAt && during[1]!.expiresAt === null);
+    await sleep(100); // past the dispatcher's secret cache
+    await publisher.publish(StatusChangedV1, [statusDraft(tenantId, target.url('/during'))]);
+    const [first] = await target.waitForRequests(1);
+    assert.equal(first!.headers['webhook-signature']!.split(' ').length, 2);
+    assert.doesNotThrow(() => new Webhook(old!.secret).verify(first!.body, first!.headers));
+    assert.doesNotThrow(() => new Webhook(fresh).verify(first!.body, first!.headers));
+
+    await sleep(2200); // the 2 s overlap
+    await publisher.publish(StatusChangedV1, [statusDraft(tenantId, target.url('/after'))]);
+    const [, second] = await target.waitForRequests(2);
+    assert.equal(second!.headers['webhook-signature']!.split(' ').length, 1);
+    assert.doesNotThrow(() => new Webhook(fresh).verify(second!.body, second!.headers));
+    assert.throws(() => new Webhook(old!.secret).verify(second!.body, second!.headers));
+  });
+
+  it('lists dead letters and replays them', async () => {
+    let healthy = false;
+    const target = await receiver(() => (healthy ? { status: 200 } : { status: 500 }));
+    const draft = statusDraft(tenantId, target.url('/flaky'));
+    await publisher.publish(StatusChangedV1, [draft]);
+    const webhookId = `msg_${draft.eventId}`;
+    const dead = await eventually(async () => {
+      const list = (await api.call('GET', '/v1/webhook-dead-letters')).json.data as { webhookId: string; attempts: number; deadReason: string; lastStatusCode: number }[];
+      return list.find((d) => d.webhookId === webhookId);
+    }, 30_000, 'dead letter listed');
+    assert.equal(dead.attempts, 8);
+    assert.equal(dead.deadReason, 'attempts_exhausted');
+    assert.equal(dead.lastStatusCode, 500);
+    assert.equal(target.requests.length, 8);
+    // Not visible to, nor replayable by, another tenant.
+    assert.deepEqual((await otherApi.call('GET', '/v1/webhook-dead-letters')).json.data, []);
+    assert.equal((await otherApi.call('POST', '/v1/webhook-dead-letters/replay', { webhookIds: [webhookId] })).json.replayed, 0);
+    assert.equal((await api.call('GET', '/v1/webhook-dead-letters?limit=0')).status, 400);
+
+    healthy = true;
+    const replay = await api.call('POST', '/v1/webhook-dead-letters/replay', { webhookIds: [webhookId] });
+    assert.equal(replay.status, 202);
+    assert.equal(replay.json.replayed, 1);
+    await target.waitForRequests(9);
+    assert.equal(target.requests[8]!.headers['webhook-id'], webhookId);
+    await eventually(async () => {
+      const rows = await db.query<{ status: string }>('SELECT status FROM notifier.webhook_deliveries WHERE webhook_id = $1', [webhookId]);
+      return rows.rows[0]?.status === 'delivered' ? true : undefined;
+    }, 15_000, 'replayed delivery delivered');
+    const after = (await api.call('GET', '/v1/webhook-dead-letters')).json.data as { webhookId: string }[];
+    assert.equal(after.some((d) => d.webhookId === webhookId), false);
   });
 });

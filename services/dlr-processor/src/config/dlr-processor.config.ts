@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonServiceShape, loadConfig } from '@sms/config';
+import { parseCarrierSecrets } from '../domain/http-receipt.js';
 
 const millis = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
 
@@ -18,6 +19,23 @@ export const dlrProcessorConfigShape = {
   DLR_EXPIRY_GRACE_MS: z.coerce.number().int().min(0).optional(),
   /** Receipts whose carrier id stays unknown this long are parked (flagged and counted, never deleted). */
   DLR_PENDING_RECEIPT_TTL_MS: millis(60 * 60_000),
+  /**
+   * Shared secrets of the carriers that POST receipts over HTTP: `carrier-a=secret,carrier-b=secret` (a
+   * carrier listed twice has two valid secrets, for rotation). A carrier not listed is unknown (404).
+   */
+  DLR_HTTP_CARRIER_SECRETS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseCarrierSecrets(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** How far X-Carrier-Timestamp may be from now (replay window). */
+  DLR_HTTP_SIGNATURE_TOLERANCE_S: z.coerce.number().int().min(1).max(3600).default(300),
 };
 
 export type DlrProcessorConfig = ReturnType<typeof loadDlrProcessorConfig>;

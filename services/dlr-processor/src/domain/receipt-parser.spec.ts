@@ -255,3 +255,12 @@ void describe('receipt text redaction', () => {
     );
   });
 });
+
+void describe('receipt ids', () => {
+  test('keeps the id as the carrier wrote it, hex or decimal, leading zeros included (carrier-dispatch normalises the correlation key)', () => {
+    for (const id of ['0A1B2C3D', '9f86d081884c7d65', '000123456789', '4294967295']) {
+      const fields = parseReceiptText(`id:${id} sub:001 dlvrd:001 submit date:2601011200 done date:2601011201 stat:DELIVRD err:000 text:`);
+      assert.equal(fields.id, id);
+    }
+  });
+});

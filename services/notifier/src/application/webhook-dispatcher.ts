@@ -39,6 +39,8 @@ export interface DispatcherOptions {
   claimBatch: number;
   pollIntervalMs: number;
   retryScale: number;
+  /** How long a tenant's secrets are reused before reading them again (bounds how late a rotation shows). */
+  secretCacheMs?: number;
 }
 
 /** Ports the dispatcher needs (the infra classes satisfy them; specs pass fakes). */
@@ -53,7 +55,6 @@ export interface DispatcherDeps {
 
 const TRACER = '@sms/notifier';
 const USER_AGENT = 'sms-gateway-notifier';
-/** How long a tenant's secrets are reused before reading them again (bounds how late a rotation shows). */
 const SECRET_CACHE_MS = 10_000;
 /** Results are written in batches: this long (or this many) at most. */
 const RESULT_FLUSH_MS = 10;
@@ -439,7 +440,7 @@ export class WebhookDispatcher implements Wakeable {
     const missing: string[] = [];
     for (const tenantId of tenantIds) {
       const cached = this.secretCache.get(tenantId);
-      if (cached && now - cached.at < SECRET_CACHE_MS) result.set(tenantId, cached.secrets);
+      if (cached && now - cached.at < (this.options.secretCacheMs ?? SECRET_CACHE_MS)) result.set(tenantId, cached.secrets);
       else missing.push(tenantId);
     }
     if (missing.length > 0) {

@@ -38,6 +38,12 @@ export const notifierConfigShape = {
   WEBHOOK_POLL_INTERVAL_MS: positiveInt(1000),
   /** Multiplies the retry schedule (5 s ... 10 h); tests shrink it, e.g. 0.001. */
   WEBHOOK_RETRY_SCALE: z.coerce.number().positive().max(100).default(1),
+  /** After a secret rotation, the older secrets keep signing this long (receivers move to the new one). */
+  WEBHOOK_SECRET_ROTATION_OVERLAP_S: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
+  /** Signing secrets are re-read this often: a rotation shows in webhooks within this time. */
+  WEBHOOK_SECRET_CACHE_MS: positiveInt(10_000),
+  /** Webhook endpoints one tenant may register. */
+  WEBHOOK_MAX_ENDPOINTS_PER_TENANT: positiveInt(20),
   /** Seeds a known signing secret for one tenant (the demo tenant of `npm start`). */
   DEMO_TENANT_ID: z.string().min(1).max(64).optional(),
   DEMO_WEBHOOK_SECRET: webhookSecretVar.optional(),

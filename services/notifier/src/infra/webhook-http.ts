@@ -37,8 +37,17 @@ export class WebhookTimeoutError extends Error {
  * and SNI keep the name so virtual hosts and certificates work as usual.
  */
 export class WebhookHttpClient {
-  private readonly httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets: 16 });
-  private readonly httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets: 16 });
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  /**
+   * `maxFreeSockets` is per host:port: keep as many idle connections as the endpoint may have requests in
+   * flight (WEBHOOK_ENDPOINT_CONCURRENCY), or a busy endpoint pays a new TCP (and TLS) handshake per webhook.
+   */
+  constructor(maxFreeSockets = 16) {
+    this.httpAgent = new http.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets });
+    this.httpsAgent = new https.Agent({ keepAlive: true, keepAliveMsecs: 10_000, maxFreeSockets });
+  }
 
   post(request: WebhookRequest): Promise<AttemptResult> {
     const { url, address } = request;

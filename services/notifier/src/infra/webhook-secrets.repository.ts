@@ -41,6 +41,41 @@ export class WebhookSecretsRepository {
     });
   }
 
+  /** The tenant's active secrets with their expiry (one generated if it has none), oldest first. */
+  async describe(tenantId: string): Promise<{ secret: string; createdAt: string; expiresAt: string | null }[]> {
+    await this.ensureActive(tenantId);
+    const rows: { secret: string; created_at: Date; expires_at: Date | null }[] = await this.db.query(
+      `SELECT secret, created_at, expires_at FROM webhook_secrets
+       WHERE tenant_id = $1 AND (expires_at IS NULL OR expires_at > now()) ORDER BY created_at`,
+      [tenantId],
+    );
+    return rows.map((r) => ({
+      secret: r.secret,
+      createdAt: new Date(r.created_at).toISOString(),
+      expiresAt: r.expires_at ? new Date(r.expires_at).toISOString() : null,
+    }));
+  }
+
+  /**
+   * Starts a rotation: a new secret signs from now on, and every secret active before it keeps signing
+   * (receivers accept either) until `overlapMs` from now, then expires. A second rotation during the
+   * overlap only shortens, never extends, the older secrets' lives.
+   */
+  async rotate(tenantId: string, overlapMs: number): Promise<{ secret: string; previousExpiresAt: string }> {
+    return this.db.transaction(async (manager) => {
+      await manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`webhook-secret:${tenantId}`]);
+      const [{ at }] = (await manager.query(`SELECT now() + make_interval(secs => $1::double precision / 1000) AS at`, [overlapMs])) as { at: Date }[];
+      await manager.query(
+        `UPDATE webhook_secrets SET expires_at = $2
+         WHERE tenant_id = $1 AND (expires_at IS NULL OR expires_at > $2)`,
+        [tenantId, at],
+      );
+      const secret = generateWebhookSecret();
+      await manager.query('INSERT INTO webhook_secrets (tenant_id, secret) VALUES ($1, $2)', [tenantId, secret]);
+      return { secret, previousExpiresAt: new Date(at).toISOString() };
+    });
+  }
+
   /** Makes `secret` an active secret of the tenant (used to seed the demo tenant's known secret). */
   async upsert(tenantId: string, secret: string): Promise<void> {
     await this.db.query(
