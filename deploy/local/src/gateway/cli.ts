@@ -62,7 +62,12 @@ function loadOrCreateLocalSecrets(file: string): { apiKey: string; webhookSecret
 }
 
 async function start(): Promise<void> {
-  const stateDir = join(repoRoot, '.gateway');
+  // Overridable so a test (or a second checkout) can run `start` beside a developer's own gateway.
+  const stateDir = process.env.GATEWAY_STATE_DIR ?? join(repoRoot, '.gateway');
+  const base = process.env.GATEWAY_BASE_PORT ? Number(process.env.GATEWAY_BASE_PORT) : undefined;
+  const ports = base
+    ? { ingest: base, router: base + 2, 'carrier-dispatch': base + 3, 'dlr-processor': base + 4, notifier: base + 5, smpp: base + 6, simulatorHttp: base + 7 }
+    : defaultPorts;
   mkdirSync(stateDir, { recursive: true });
   const secrets = loadOrCreateLocalSecrets(join(stateDir, 'local.env'));
   let infra: Infra | undefined;
@@ -86,7 +91,9 @@ async function start(): Promise<void> {
     gateway = await startGateway({
       kafkaBrokers: infra.kafkaBrokers,
       databaseUrl: infra.databaseUrl,
-      ports: defaultPorts,
+      ports,
+      groupPrefix: process.env.KAFKA_GROUP_PREFIX,
+      startAtTopicEnd: process.env.GATEWAY_START_AT_TOPIC_END === 'true',
       logDir: join(stateDir, 'logs'),
       gatewayConfigFile: join(stateDir, 'gateway.yaml'),
       demo: { tenantId: 'demo', apiKey: secrets.apiKey, webhookSecret: secrets.webhookSecret },
