@@ -4,3 +4,4 @@ export * from './ops.controller.js';
 export * from './database.js';
 export * from './shutdown.js';
 export * from './service-runtime.js';
+export * from './problem.js';
