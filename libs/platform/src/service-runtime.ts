@@ -43,6 +43,7 @@ export async function createServiceRuntime(
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger });
   const publisher = new EventPublisher(kafka, { idempotent: options.idempotentProducer ?? false });
   await publisher.connect();
+  let adminConnection: Promise<ReturnType<Kafka['admin']>> | undefined;
   readiness.register({
     name: 'postgres',
     check: async () => {
@@ -52,14 +53,22 @@ export async function createServiceRuntime(
   });
   readiness.register({
     name: 'kafka',
+    // One admin connection reused across probes (Kubernetes probes every few seconds); dropped and
+    // re-made after a failure so a broker restart is noticed.
     check: async () => {
-      const admin = kafka.admin();
-      await admin.connect();
+      adminConnection ??= (async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        return admin;
+      })();
       try {
-        const cluster = await admin.describeCluster();
+        const cluster = await (await adminConnection).describeCluster();
         return `brokers=${cluster.brokers.length}`;
-      } finally {
-        await admin.disconnect();
+      } catch (error) {
+        const failed = adminConnection;
+        adminConnection = undefined;
+        await failed.then((a) => a.disconnect()).catch(() => undefined);
+        throw error;
       }
     },
   });
