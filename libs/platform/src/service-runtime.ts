@@ -43,7 +43,6 @@ export async function createServiceRuntime(
   const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: name, logger });
   const publisher = new EventPublisher(kafka, { idempotent: options.idempotentProducer ?? false });
   await publisher.connect();
-  let adminConnection: Promise<ReturnType<Kafka['admin']>> | undefined;
   readiness.register({
     name: 'postgres',
     check: async () => {
@@ -53,22 +52,14 @@ export async function createServiceRuntime(
   });
   readiness.register({
     name: 'kafka',
-    // One admin connection reused across probes (Kubernetes probes every few seconds); dropped and
-    // re-made after a failure so a broker restart is noticed.
     check: async () => {
-      adminConnection ??= (async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        return admin;
-      })();
+      const admin = kafka.admin();
+      await admin.connect();
       try {
-        const cluster = await (await adminConnection).describeCluster();
+        const cluster = await admin.describeCluster();
         return `brokers=${cluster.brokers.length}`;
-      } catch (error) {
-        const failed = adminConnection;
-        adminConnection = undefined;
-        await failed.then((a) => a.disconnect()).catch(() => undefined);
-        throw error;
+      } finally {
+        await admin.disconnect();
       }
     },
   });
