@@ -1,5 +1,5 @@
 import { maskPhoneNumber } from '@sms/telemetry';
-import { allHealthy, type CarrierHealthView, type RouteRequest, type RouteTable } from '../domain/route-table.js';
+import { allHealthy, type CarrierHealthView, type RouteRequest, type RouteTable } from '@sms/routing';
 import { routedReason, noCarrierReason } from '../domain/reasons.js';
 
 export interface RouteExplanation {

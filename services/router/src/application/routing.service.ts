@@ -12,12 +12,11 @@ import {
 import type { ConsumedEvent, EventPublisher, PublishRequest } from '@sms/kafka';
 import { traceparentOf } from '@sms/telemetry';
 import { exhaustedReason, noCarrierReason, routedReason } from '../domain/reasons.js';
-import { allHealthy, type CarrierHealthView, type RouteTable } from '../domain/route-table.js';
+import { allHealthy, countryOf, type CarrierHealthView, type RouteTable } from '@sms/routing';
 import type { RoutedMessagesRepository } from '../infra/routed-messages.repository.js';
 import type { ComplianceRepository } from '../infra/compliance.repository.js';
 import type { HeldMessagesRepository } from '../infra/held-messages.repository.js';
 import { releaseAt, zonesOf, type QuietWindow } from '../domain/quiet-hours.js';
-import { countryOf } from '../domain/route-table.js';
 import { normalizeSender } from '../domain/opt-out.js';
 import { senderRefusal, type SenderPolicy } from '../domain/sender-policy.js';
 import { matchesTemplate, templatePattern } from '../domain/templates.js';

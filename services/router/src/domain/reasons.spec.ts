@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { exhaustedReason, noCarrierReason, routedReason } from './reasons.js';
-import type { RouteDecision } from './route-table.js';
+import type { RouteDecision } from '@sms/routing';
 
 const decision: RouteDecision = {
   routeId: 'uk-otp',

@@ -1,5 +1,5 @@
 import type { Reason } from '@sms/contracts';
-import type { RouteDecision } from './route-table.js';
+import type { RouteDecision } from '@sms/routing';
 
 export interface AttemptFailure {
   attempt: number;

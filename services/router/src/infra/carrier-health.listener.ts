@@ -3,7 +3,7 @@ import { CarrierHealthV1, trafficClasses, validateEnvelope, type CarrierHealthPa
 import type { Kafka } from '@sms/kafka';
 import type { Logger } from '@sms/platform';
 import { Gauge, type Registry } from '@sms/telemetry';
-import type { BreakerState, CarrierHealthView } from '../domain/route-table.js';
+import type { BreakerState, CarrierHealthView } from '@sms/routing';
 
 /** Latest breaker state per carrier and lane, as carrier-dispatch last published it. */
 export class CarrierHealthStore implements CarrierHealthView {

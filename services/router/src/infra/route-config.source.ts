@@ -2,7 +2,7 @@ import { readFileSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { GatewayFileError, parseGatewayFile, type GatewayFile } from '@sms/config';
 import type { Logger } from '@sms/platform';
 import { Counter, Gauge, type Registry } from '@sms/telemetry';
-import { RouteTable } from '../domain/route-table.js';
+import { RouteTable } from '@sms/routing';
 
 export function routeTableOf(file: GatewayFile): RouteTable {
   return new RouteTable(

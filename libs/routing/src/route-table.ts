@@ -1,6 +1,31 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
-import type { TrafficClass } from '@sms/contracts';
-import type { RouteConfig } from '@sms/config';
+
+/**
+ * The traffic classes (lanes). Declared here rather than imported from @sms/contracts so this library stays
+ * pure (no schema library): the contracts' zod enum infers to exactly this union.
+ */
+export type TrafficClass = 'otp' | 'transactional' | 'promotional';
+
+/** A rule's conditions; every one that is set must hold. */
+export interface RouteMatch {
+  readonly countries?: readonly string[];
+  readonly prefixes?: readonly string[];
+  readonly trafficClasses?: readonly TrafficClass[];
+  readonly tenants?: readonly string[];
+  readonly senders?: readonly string[];
+}
+
+/**
+ * One routing rule, as @sms/config's `routesSchema` produces it once validated (structurally the same type,
+ * so a parsed config passes straight in; validation itself stays in the config library).
+ */
+export interface RouteConfig {
+  readonly id: string;
+  readonly match: RouteMatch;
+  /** Carrier ids in file order. */
+  readonly carriers: readonly string[];
+  readonly carrierOptions: Readonly<Record<string, { readonly weight?: number; readonly cost?: number } | undefined>>;
+}
 
 export interface RouteRequest {
   to: string;

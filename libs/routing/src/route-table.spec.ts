@@ -1,9 +1,32 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { routesSchema } from '@sms/config';
-import type { TrafficClass } from '@sms/contracts';
-import { RouteTable, carrierOrder, countryOf, type BreakerState, type CarrierHealthView } from './route-table.js';
+import {
+  RouteTable,
+  carrierOrder,
+  countryOf,
+  type BreakerState,
+  type CarrierHealthView,
+  type RouteConfig,
+  type RouteMatch,
+  type TrafficClass,
+} from './route-table.js';
+
+type CarrierEntry = string | { id: string; weight?: number; cost?: number };
+
+/** The normalisation @sms/config's routesSchema applies (validation is that library's job and tested there). */
+const routesSchema = {
+  parse: (rules: { id: string; match?: RouteMatch; carriers: CarrierEntry[] }[]): RouteConfig[] =>
+    rules.map((rule) => {
+      const carrierOptions: Record<string, { weight?: number; cost?: number }> = {};
+      const carriers = rule.carriers.map((c) => {
+        if (typeof c === 'string') return c;
+        if (c.weight !== undefined || c.cost !== undefined) carrierOptions[c.id] = { weight: c.weight, cost: c.cost };
+        return c.id;
+      });
+      return { id: rule.id, match: rule.match ?? {}, carriers, carrierOptions };
+    }),
+};
 
 const routes = routesSchema.parse([
   { id: 'default', carriers: ['a', 'b'] },

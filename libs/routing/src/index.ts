@@ -1,0 +1,18 @@
+export {
+  RouteTable,
+  allHealthy,
+  carrierOrder,
+  countryOf,
+  hash32,
+  type BreakerState,
+  type CarrierHealthView,
+  type CarrierInfo,
+  type Explanation,
+  type RouteConfig,
+  type RouteDecision,
+  type RouteMatch,
+  type RouteRequest,
+  type RuleVerdict,
+  type SkipReason,
+  type TrafficClass,
+} from './route-table.js';
