@@ -104,12 +104,14 @@ export interface ProcessReport {
   cpuPeakPercent: number;
   rssPeakMb: number;
   rssEndMb: number;
+  /** CPU average while load was offered (start → end of sending); the whole-run average includes the drain. */
+  cpuSendAvgPercent?: number;
 }
 
 /** Samples CPU and RSS of named processes every interval; CPU% is of one core (200 % = both cores of a 2-core box). */
 export class ProcessSampler {
   private timer?: NodeJS.Timeout;
-  private readonly state = new Map<string, { first?: { t: number; cpu: number }; last?: { t: number; cpu: number }; peakCpu: number; peakRss: number; endRss: number }>();
+  private readonly state = new Map<string, { first?: { t: number; cpu: number }; last?: { t: number; cpu: number }; sendEnd?: { t: number; cpu: number }; peakCpu: number; peakRss: number; endRss: number }>();
 
   constructor(private readonly processes: WatchedProcess[]) {}
 
@@ -146,6 +148,12 @@ export class ProcessSampler {
     }
   }
 
+  /** Marks the end of sending: CPU from the start to here is reported as the CPU under load. */
+  markSendEnd(): void {
+    this.sample();
+    for (const st of this.state.values()) if (st.last) st.sendEnd = { ...st.last };
+  }
+
   start(intervalMs = 1000): void {
     this.sample();
     this.timer = setInterval(() => this.sample(), intervalMs);
@@ -163,6 +171,7 @@ export class ProcessSampler {
         pid: p.pid,
         cpuAvgPercent: st?.first && st.last && span > 0 ? ((st.last.cpu - st.first.cpu) / span) * 100 : 0,
         cpuPeakPercent: st?.peakCpu ?? 0,
+        cpuSendAvgPercent: st?.first && st.sendEnd && st.sendEnd.t > st.first.t ? ((st.sendEnd.cpu - st.first.cpu) / ((st.sendEnd.t - st.first.t) / 1000)) * 100 : undefined,
         rssPeakMb: (st?.peakRss ?? 0) / 2 ** 20,
         rssEndMb: (st?.endRss ?? 0) / 2 ** 20,
       };

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { LoadProfile, TrafficClass } from './profile.js';
 import type { ProcessReport } from './procstat.js';
+import { findBounds, judgeTargets, type BoundsFinding, type TargetVerdict } from './bounds.js';
 import { peakPerSecond, summarize, sustainedRate, type Summary } from './stats.js';
 import type { Tracker, TrackedMessage } from './tracker.js';
 
@@ -58,6 +59,10 @@ export interface LoadReport {
   simulatorStats: unknown;
   notes: string[];
   durations: { sendS: number; drainS: number };
+  /** The stage that bounds the run and why (optional: reports written before it existed lack it). */
+  bounds?: BoundsFinding | null;
+  /** The issue's targets this scenario exercises, met or not. */
+  targets?: TargetVerdict[];
 }
 
 function commit(): string {
@@ -111,7 +116,7 @@ export function buildReport(input: {
   const notes = [...input.notes];
   if (notAccepted > 0) notes.push(`${notAccepted} sent message(s) were never accepted (no accepted event).`);
   const classes: TrafficClass[] = ['otp', 'transactional', 'promotional'];
-  return {
+  const report: LoadReport = {
     runId: input.runId,
     scenario: input.profile.scenario,
     description: input.profile.description,
@@ -177,6 +182,28 @@ export function buildReport(input: {
     notes,
     durations: { sendS: (input.sendEndedAt - input.startedAt) / 1000, drainS: (input.drainedAt - input.sendEndedAt) / 1000 },
   };
+  const shortfall = report.phases
+    .map((p, i) => ({ p, target: input.profile.phases[i]?.rate ?? 0, entry: input.profile.phases[i]?.entry }))
+    .find(({ p, target, entry }) => entry !== 'kafka' && target > 0 && p.sent > 0 && p.offeredRate < 0.9 * target);
+  report.bounds = findBounds({
+    stages: report.stages,
+    processes: report.processes,
+    lag: report.lag,
+    cores: input.machine.cores,
+    receiptDelayMs: input.profile.simulator.receiptDelayMs,
+    restShortfall: shortfall ? { phase: shortfall.p.name, offered: shortfall.p.offeredRate, target: shortfall.target, concurrency: input.profile.concurrency } : undefined,
+  });
+  const otp = report.byClass.find((c) => c.trafficClass === 'otp');
+  report.targets = judgeTargets({
+    scenario: report.scenario,
+    sendDurationS: report.durations.sendS,
+    webhookSustained: report.throughput.webhookSustained,
+    passed: report.checks.passed,
+    otpAcceptToCarrierP99: otp?.acceptToCarrier?.p99,
+    otpCount: otp?.acceptToCarrier?.count ?? 0,
+    processes: report.processes,
+  });
+  return report;
 }
 
 const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -221,7 +248,7 @@ function sections(r: LoadReport, markdown: boolean): string[] {
     ),
     '',
     h('Processes (CPU % of one core; RSS MB)'),
-    table(['process', 'cpu avg', 'cpu peak', 'rss peak', 'rss end'], r.processes.map((p) => [p.name, f0(p.cpuAvgPercent), f0(p.cpuPeakPercent), f0(p.rssPeakMb), f0(p.rssEndMb)]), markdown),
+    table(['process', 'cpu sending', 'cpu avg', 'cpu peak', 'rss peak', 'rss end'], r.processes.map((p) => [p.name, p.cpuSendAvgPercent === undefined ? '–' : f0(p.cpuSendAvgPercent), f0(p.cpuAvgPercent), f0(p.cpuPeakPercent), f0(p.rssPeakMb), f0(p.rssEndMb)]), markdown),
     '',
     h('Consumer group lag (records)'),
     table(['group', 'max', 'at end'], r.lag.map((l) => [l.group, f0(l.max), f0(l.end)]), markdown),
@@ -245,6 +272,10 @@ function sections(r: LoadReport, markdown: boolean): string[] {
     ),
     '',
   );
+  if (r.targets?.length) {
+    out.push(h('Targets'), table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : markdown ? '**no**' : 'NO']), markdown), '');
+  }
+  if (r.bounds) out.push(h(`What bounds this run: ${r.bounds.stage} (${r.bounds.service}, ${r.bounds.kind === 'cpu' ? 'CPU-bound' : 'waiting, not CPU'})`), ...r.bounds.text.map((t) => `- ${t}`), '');
   const errors = Object.entries(r.errors);
   out.push(h('Errors by category'), errors.length ? table(['category', 'count'], errors.map(([k, v]) => [k, f0(v)]), markdown) : 'none', '');
   if (r.notes.length) out.push(h('Notes'), ...r.notes.map((n) => `- ${n}`), '');
@@ -322,6 +353,8 @@ export function renderSummaryMarkdown(r: LoadReport): string {
       true,
     ),
     '',
-    table(['process', 'cpu avg %', 'cpu peak %', 'rss peak MB'], r.processes.map((p) => [p.name, f0(p.cpuAvgPercent), f0(p.cpuPeakPercent), f0(p.rssPeakMb)]), true),
+    table(['process', 'cpu sending %', 'cpu avg %', 'cpu peak %', 'rss peak MB'], r.processes.map((p) => [p.name, p.cpuSendAvgPercent === undefined ? '–' : f0(p.cpuSendAvgPercent), f0(p.cpuAvgPercent), f0(p.cpuPeakPercent), f0(p.rssPeakMb)]), true),
+    ...(r.bounds ? ['', `Bound: **${r.bounds.stage}** (${r.bounds.service}, ${r.bounds.kind === 'cpu' ? 'CPU-bound' : 'waiting, not CPU'}). ${r.bounds.text.join(' ')}`] : []),
+    ...(r.targets?.length ? ['', ...r.targets.map((t) => `- Target ${t.target}: ${t.measured} → **${t.met ? 'met' : 'missed'}**`)] : []),
   ].join('\n');
 }
