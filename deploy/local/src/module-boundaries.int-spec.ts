@@ -17,7 +17,7 @@ const probes = [
 ];
 
 test('lint refuses a service importing a service, a framework in contracts, and libs/smpp outside carrier-dispatch', () => {
-  const legal = { file: 'services/router/src/__boundary_probe__.ts', code: "import { AcceptedV1 } from '@sms/contracts';\nexport const probe = AcceptedV1;\n" };
+  const legal = { file: 'services/router/src/__boundary_probe__.ts', code: "import { AcceptedOtpV1 } from '@sms/contracts';\nexport const probe = AcceptedOtpV1;\n" };
   try {
     for (const p of [...probes, legal]) writeFileSync(join(repoRoot, p.file), p.code);
     // The rule reads the Nx project graph; compute it so the rule cannot silently skip.

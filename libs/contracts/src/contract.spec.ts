@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { AcceptedV1, DlrReceivedV1, topicSpecs, validateEnvelope, allContracts } from './index.js';
+import { AcceptedTransactionalV1, acceptedTopicByLane, isAcceptedTopic, DlrReceivedV1, topicSpecs, validateEnvelope, allContracts } from './index.js';
 
 const validAccepted = () => ({
   eventId: randomUUID(),
@@ -25,13 +25,13 @@ const validAccepted = () => ({
 
 describe('event contracts', () => {
   test('a valid accepted event passes', () => {
-    assert.equal(validateEnvelope(AcceptedV1, validAccepted()).ok, true);
+    assert.equal(validateEnvelope(AcceptedTransactionalV1, validAccepted()).ok, true);
   });
 
   test('a bad phone number is a schema violation naming the field', () => {
     const event = validAccepted();
     event.payload.to = '0044 7700';
-    const result = validateEnvelope(AcceptedV1, event);
+    const result = validateEnvelope(AcceptedTransactionalV1, event);
     assert.equal(result.ok, false);
     assert.ok(!result.ok && result.reason === 'schema_violation');
     assert.ok(!result.ok && result.issues.some((i) => i.path === 'payload.to'));
@@ -39,13 +39,13 @@ describe('event contracts', () => {
 
   test('an event of another type on the topic is refused', () => {
     const event = { ...validAccepted(), type: 'sms.submitted' };
-    const result = validateEnvelope(AcceptedV1, event);
+    const result = validateEnvelope(AcceptedTransactionalV1, event);
     assert.ok(!result.ok && result.reason === 'wrong_event_type');
   });
 
   test('a message event without a message id is refused', () => {
     const { messageId: _omit, ...event } = validAccepted();
-    const result = validateEnvelope(AcceptedV1, event);
+    const result = validateEnvelope(AcceptedTransactionalV1, event);
     assert.ok(!result.ok && result.reason === 'missing_message_id');
   });
 
@@ -61,6 +61,13 @@ describe('event contracts', () => {
     const result = validateEnvelope(DlrReceivedV1, envelope);
     assert.ok(result.ok);
     assert.equal(DlrReceivedV1.keyOf(result.envelope), 'sim:ab12');
+  });
+
+  test('each lane has its own accepted topic; the pre-lanes topic is still recognised for old outbox rows', () => {
+    const topics = Object.values(acceptedTopicByLane).map((c) => c.topic);
+    assert.deepEqual(topics, ['sms.internal.accepted.otp.v1', 'sms.internal.accepted.transactional.v1', 'sms.internal.accepted.promotional.v1']);
+    for (const topic of [...topics, 'sms.internal.accepted.v1']) assert.equal(isAcceptedTopic(topic), true, topic);
+    assert.equal(isAcceptedTopic('sms.internal.dispatch.otp.v1'), false);
   });
 
   test('every topic name is versioned and unique, and provisioning covers them all', () => {

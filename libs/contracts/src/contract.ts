@@ -8,7 +8,7 @@ import { z } from 'zod';
  * Breaking change = new contract with a new version (and topic); dual-publish while consumers move.
  */
 export interface EventContract<TPayload> {
-  /** Versioned topic name, e.g. `sms.internal.accepted.v1`. */
+  /** Versioned topic name, e.g. `sms.internal.accepted.otp.v1`. */
   readonly topic: string;
   /** Event type written into the envelope and the `event-type` header. */
   readonly type: string;

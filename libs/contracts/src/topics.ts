@@ -1,5 +1,5 @@
 import type { EventContract } from './contract.js';
-import { AcceptedV1 } from './events/accepted/index.js';
+import { AcceptedOtpV1, AcceptedPromotionalV1, AcceptedTransactionalV1 } from './events/accepted/index.js';
 import { ApiKeyChangedV1 } from './events/api-key-changed/index.js';
 import { CarrierHealthV1 } from './events/carrier-health/index.js';
 import { DEAD_LETTER_PARTITIONS, DEAD_LETTER_TOPIC } from './events/dead-letter/index.js';
@@ -15,7 +15,9 @@ import { SubmittedV1 } from './events/submitted/index.js';
 export const allContracts: ReadonlyArray<EventContract<unknown>> = [
   SendRequestedV1,
   SendRejectedV1,
-  AcceptedV1,
+  AcceptedOtpV1,
+  AcceptedTransactionalV1,
+  AcceptedPromotionalV1,
   DispatchOtpV1,
   DispatchTransactionalV1,
   DispatchPromotionalV1,

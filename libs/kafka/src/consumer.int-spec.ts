@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { AcceptedV1, DEAD_LETTER_TOPIC, type AcceptedPayload } from '@sms/contracts';
+import { AcceptedTransactionalV1, DEAD_LETTER_TOPIC, type AcceptedPayload } from '@sms/contracts';
 import { BatchConsumer, type ConsumedEvent } from './consumer.js';
 import { createKafka } from './client.js';
 import { ensureTopics } from './admin.js';
@@ -76,23 +76,23 @@ describe('BatchConsumer on real Kafka', () => {
       fromBeginning: false,
       publisher,
       logger: silentLogger,
-      subscriptions: [{ contract: AcceptedV1, handle: async (batch: ConsumedEvent<AcceptedPayload>[]) => void received.push(...batch) }],
+      subscriptions: [{ contract: AcceptedTransactionalV1, handle: async (batch: ConsumedEvent<AcceptedPayload>[]) => void received.push(...batch) }],
     });
     await consumer.start();
     await new Promise((r) => setTimeout(r, 1500)); // let the group settle at the log end
     const ids = Array.from({ length: 50 }, () => randomUUID());
-    await publisher.publish(AcceptedV1, ids.map((messageId) => ({ tenantId: marker, messageId, payload: payload() })));
+    await publisher.publish(AcceptedTransactionalV1, ids.map((messageId) => ({ tenantId: marker, messageId, payload: payload() })));
     const raw = kafka.producer();
     await raw.connect();
     await raw.send({
-      topic: AcceptedV1.topic,
+      topic: AcceptedTransactionalV1.topic,
       messages: [
         { key: 'x', value: `not json ${marker}` },
         { key: 'y', value: JSON.stringify({ eventId: randomUUID(), type: 'sms.accepted', version: 1, occurredAt: new Date().toISOString(), tenantId: marker, messageId: randomUUID(), payload: { ...payload(), to: 'nope' } }) },
       ],
     });
     const lastId = randomUUID();
-    await publisher.publish(AcceptedV1, [{ tenantId: marker, messageId: lastId, payload: payload() }]);
+    await publisher.publish(AcceptedTransactionalV1, [{ tenantId: marker, messageId: lastId, payload: payload() }]);
     await raw.disconnect();
     await waitUntil(() => received.some((e) => e.envelope.messageId === lastId), 'the event after the bad ones');
     await waitUntil(() => received.filter((e) => e.envelope.tenantId === marker).length === 51, 'all valid events');
@@ -119,7 +119,7 @@ describe('BatchConsumer on real Kafka', () => {
       retryBaseDelayMs: 10,
       subscriptions: [
         {
-          contract: AcceptedV1,
+          contract: AcceptedTransactionalV1,
           handle: async (batch: ConsumedEvent<AcceptedPayload>[]) => {
             if (batch.some((e) => e.envelope.messageId === poison)) throw new TypeError('bug triggered by this event');
             for (const e of batch) processed.add(e.envelope.messageId!);
@@ -131,7 +131,7 @@ describe('BatchConsumer on real Kafka', () => {
     await new Promise((r) => setTimeout(r, 1500));
     const before = [randomUUID(), randomUUID()];
     const afterIds = [randomUUID(), randomUUID()];
-    await publisher.publish(AcceptedV1, [...before, poison, ...afterIds].map((messageId) => ({ tenantId: marker, messageId, payload: payload() })));
+    await publisher.publish(AcceptedTransactionalV1, [...before, poison, ...afterIds].map((messageId) => ({ tenantId: marker, messageId, payload: payload() })));
     await waitUntil(() => [...before, ...afterIds].every((id) => processed.has(id)), 'the healthy events around the poison one');
     await waitUntil(
       () => deadLetters.some((d) => d.headers['dlq-consumer-group'] === `int-${marker}` && d.headers['dlq-reason'] === 'handler_failed'),
@@ -151,7 +151,7 @@ describe('BatchConsumer on real Kafka', () => {
       logger: silentLogger,
       subscriptions: [
         {
-          contract: AcceptedV1,
+          contract: AcceptedTransactionalV1,
           handle: async (batch: ConsumedEvent<AcceptedPayload>[]) => {
             const poisoned = batch.filter((e) => e.envelope.messageId === bad);
             if (poisoned.length > 0) throw new PermanentEventError('refers to nothing', poisoned.map((e) => e.envelope.eventId));
@@ -163,7 +163,7 @@ describe('BatchConsumer on real Kafka', () => {
     await consumer.start();
     await new Promise((r) => setTimeout(r, 1500));
     const good = randomUUID();
-    await publisher.publish(AcceptedV1, [bad, good].map((messageId) => ({ tenantId: marker, messageId, payload: payload() })));
+    await publisher.publish(AcceptedTransactionalV1, [bad, good].map((messageId) => ({ tenantId: marker, messageId, payload: payload() })));
     await waitUntil(() => processed.has(good), 'the good event');
     await waitUntil(
       () => deadLetters.some((d) => d.headers['dlq-consumer-group'] === `int-${marker}` && d.headers['dlq-reason'] === 'permanent_error'),
@@ -184,7 +184,7 @@ describe('BatchConsumer on real Kafka', () => {
       logger: silentLogger,
       subscriptions: [
         {
-          contract: AcceptedV1,
+          contract: AcceptedTransactionalV1,
           handle: async (batch: ConsumedEvent<AcceptedPayload>[]) => {
             const mine = batch.find((e) => e.envelope.tenantId === marker);
             if (mine) seen = trace.getSpanContext(mine.context)?.traceId;
@@ -194,7 +194,7 @@ describe('BatchConsumer on real Kafka', () => {
     });
     await consumer.start();
     await new Promise((r) => setTimeout(r, 1500));
-    await publisher.publish(AcceptedV1, [
+    await publisher.publish(AcceptedTransactionalV1, [
       { tenantId: marker, messageId: randomUUID(), payload: payload(), context: contextFromTraceparent(`00-${traceId}-0102030405060708-01`) },
     ]);
     await waitUntil(() => seen !== undefined, 'the traced event');

@@ -68,31 +68,44 @@ export class TopicProbe<P> {
   readonly raw: { key: string | null; value: string; headers: Record<string, string> }[] = [];
   private readonly consumer;
 
+  /** Several contracts of one payload (e.g. the accepted topic of every lane) are read as one stream. */
   constructor(
     kafka: Kafka,
-    private readonly contractOrTopic: EventContract<P> | string,
+    private readonly contractOrTopic: EventContract<P> | readonly EventContract<P>[] | string,
   ) {
     this.consumer = kafka.consumer({ groupId: `probe-${uniqueSuffix()}`, maxWaitTimeInMs: 100 });
   }
 
   get topic(): string {
-    return typeof this.contractOrTopic === 'string' ? this.contractOrTopic : this.contractOrTopic.topic;
+    return this.topics.join(', ');
+  }
+
+  private get topics(): string[] {
+    const c = this.contractOrTopic;
+    return typeof c === 'string' ? [c] : Array.isArray(c) ? c.map((x: EventContract<P>) => x.topic) : [(c as EventContract<P>).topic];
+  }
+
+  private contractOf(topic: string): EventContract<P> | undefined {
+    const c = this.contractOrTopic;
+    if (typeof c === 'string') return undefined;
+    return Array.isArray(c) ? c.find((x: EventContract<P>) => x.topic === topic) : (c as EventContract<P>);
   }
 
   async start(fromBeginning = false): Promise<this> {
     await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning });
+    await this.consumer.subscribe({ topics: this.topics, fromBeginning });
     let assigned = false;
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => (assigned = true));
     await this.consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: async ({ topic, message }) => {
         const value = message.value?.toString('utf8') ?? '';
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
         this.raw.push({ key: message.key?.toString() ?? null, value, headers });
-        if (typeof this.contractOrTopic !== 'string') {
+        const contract = this.contractOf(topic);
+        if (contract) {
           try {
-            const result = validateEnvelope(this.contractOrTopic, JSON.parse(value));
+            const result = validateEnvelope(contract, JSON.parse(value));
             if (result.ok) this.events.push(result.envelope);
           } catch {
             // not JSON: only in raw

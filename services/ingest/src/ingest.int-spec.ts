@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import {
-  AcceptedV1,
+  acceptedContracts,
   ApiKeyChangedV1,
   DEAD_LETTER_TOPIC,
   SendRejectedV1,
@@ -98,7 +98,7 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
     }
     await kafkaAdmin.disconnect();
     [accepted, statuses, keyChanges, rejected, deadLetters] = await Promise.all([
-      new TopicProbe(kafka, AcceptedV1).start(),
+      new TopicProbe(kafka, acceptedContracts).start(),
       new TopicProbe(kafka, StatusChangedV1).start(),
       new TopicProbe(kafka, ApiKeyChangedV1).start(),
       new TopicProbe(kafka, SendRejectedV1).start(),

@@ -6,11 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AcceptedV1, DispatchFailedV1, DispatchPromotionalV1, MoReceivedV1, StatusChangedV1, type DispatchPayload, type StatusChangedPayload } from '@sms/contracts';
+import { DispatchPromotionalV1, StatusChangedV1, acceptedTopicByLane, type DispatchPayload, type StatusChangedPayload } from '@sms/contracts';
 import type { EventPublisher, Kafka } from '@sms/kafka';
 import { TopicProbe, connectedPublisher, createTestDatabase, ensureTestTopics, eventually, requireEnv, testKafka, uniqueSuffix } from '@sms/testing';
 import { loadRouterConfig } from './config/router.config.js';
 import { localMinute } from './domain/quiet-hours.js';
+import { routerConsumerGroups } from './application/routing.service.js';
 import { startRouter, type RunningRouter } from './service.js';
 
 process.env.OTEL_SDK_DISABLED = 'true';
@@ -39,9 +40,11 @@ describe('quiet hours on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      for (const topic of [AcceptedV1.topic, DispatchFailedV1.topic, MoReceivedV1.topic]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId: `${prefix}.router`, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      for (const { groupId, contracts } of routerConsumerGroups(prefix)) {
+        for (const { topic } of contracts) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+        }
       }
     } finally {
       await admin.disconnect();
@@ -86,7 +89,7 @@ describe('quiet hours on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
   async function accept(to: string, trafficClass: 'promotional' | 'otp'): Promise<string> {
     const messageId = randomUUID();
     const now = new Date();
-    await publisher.publish(AcceptedV1, [
+    await publisher.publish(acceptedTopicByLane[trafficClass], [
       {
         tenantId: tenant,
         messageId,

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  AcceptedV1,
+  acceptedTopicByLane,
   CarrierHealthV1,
   DispatchFailedV1,
   DispatchOtpV1,
@@ -23,6 +23,7 @@ import {
 import type { EventPublisher, Kafka } from '@sms/kafka';
 import { TopicProbe, connectedPublisher, createTestDatabase, ensureTestTopics, eventually, requireEnv, testKafka, uniqueSuffix } from '@sms/testing';
 import { loadRouterConfig } from './config/router.config.js';
+import { routerConsumerGroups } from './application/routing.service.js';
 import { startRouter, type RunningRouter } from './service.js';
 
 process.env.OTEL_SDK_DISABLED = 'true';
@@ -61,7 +62,7 @@ describe('router on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
   async function accept(trafficClass: TrafficClass, options: { sandbox?: boolean; messageId?: string; to?: string; body?: string } = {}): Promise<string> {
     const messageId = options.messageId ?? randomUUID();
     const now = new Date();
-    await publisher.publish(AcceptedV1, [
+    await publisher.publish(acceptedTopicByLane[trafficClass], [
       {
         tenantId: tenant,
         messageId,
@@ -124,9 +125,11 @@ describe('router on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      for (const topic of [AcceptedV1.topic, DispatchFailedV1.topic, MoReceivedV1.topic]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId: `${prefix}.router`, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+      for (const { groupId, contracts } of routerConsumerGroups(prefix)) {
+        for (const { topic } of contracts) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+        }
       }
     } finally {
       await admin.disconnect();

@@ -3,7 +3,7 @@ import { loadGatewayFile } from '@sms/config';
 import { createServiceRuntime, runNestService, type ServiceRuntime } from '@sms/platform';
 import { RouterModule } from './app.module.js';
 import { HeldMessagesReleaser } from './application/held-messages.releaser.js';
-import { RoutingService, routerContracts } from './application/routing.service.js';
+import { RoutingService, routerConsumerGroups } from './application/routing.service.js';
 import { parseQuietWindow } from './domain/quiet-hours.js';
 import { HeldMessagesRepository } from './infra/held-messages.repository.js';
 import type { RouterConfig } from './config/router.config.js';
@@ -54,7 +54,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
         : undefined,
     }),
     { port: config.HTTP_PORT, host: config.HTTP_HOST },
-    [{ groupId: `${config.KAFKA_GROUP_PREFIX}.router`, contracts: [...routerContracts] }],
+    routerConsumerGroups(config.KAFKA_GROUP_PREFIX),
     stopExtras,
   );
   held.releaser = new HeldMessagesReleaser(new HeldMessagesRepository(runtime.dataSource), app.get(RoutingService), runtime.logger, config.ROUTER_HOLD_POLL_MS);

@@ -59,7 +59,10 @@ export interface StartGatewayOptions {
 /** Which topics each consumer group reads (mirrors the services' main.ts). */
 const consumerGroups: Record<string, string[]> = {
   ingest: ['sms.public.send-requested.v1', 'sms.public.status-changed.v1'],
-  router: ['sms.internal.accepted.v1', 'sms.internal.dispatch-failed.v1', 'sms.internal.mo-received.v1'],
+  'router.otp': ['sms.internal.accepted.otp.v1'],
+  'router.transactional': ['sms.internal.accepted.transactional.v1'],
+  'router.promotional': ['sms.internal.accepted.promotional.v1'],
+  router: ['sms.internal.dispatch-failed.v1', 'sms.internal.mo-received.v1'],
   'carrier-dispatch.otp': ['sms.internal.dispatch.otp.v1'],
   'carrier-dispatch.transactional': ['sms.internal.dispatch.transactional.v1'],
   'carrier-dispatch.promotional': ['sms.internal.dispatch.promotional.v1'],

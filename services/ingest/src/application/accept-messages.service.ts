@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { AcceptedV1, type AcceptedPayload } from '@sms/contracts';
+import { acceptedTopicByLane, type AcceptedPayload } from '@sms/contracts';
 import type { MessagesRepository, NewMessage, OutboxEntry } from '../infra/messages.repository.js';
 import type { ValidMessage } from '../domain/send-request.js';
 
@@ -182,7 +182,7 @@ export class AcceptMessagesService {
         batchId: input.batchId,
       },
       outbox: {
-        topic: AcceptedV1.topic,
+        topic: acceptedTopicByLane[accepted.trafficClass].topic,
         eventId: randomUUID(),
         tenantId: input.tenantId,
         messageId: id,

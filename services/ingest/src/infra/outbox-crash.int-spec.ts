@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AcceptedV1, type AcceptedPayload } from '@sms/contracts';
+import { acceptedContracts, type AcceptedPayload } from '@sms/contracts';
 import { createLogger, openServiceDatabase } from '@sms/platform';
 import { TopicProbe, connectedPublisher, createTestDatabase, ensureTestTopics, eventually, requireEnv, testKafka, uniqueSuffix } from '@sms/testing';
 import type { DataSource } from 'typeorm';
@@ -32,7 +32,7 @@ before(async () => {
   database = await createTestDatabase('ingest_crash');
   db = await openServiceDatabase({ url: database.url, schema: 'ingest', migrations: ingestMigrations, applicationName: 'crash-test' });
   publisher = await connectedPublisher(kafka);
-  probe = await new TopicProbe(kafka, AcceptedV1).start();
+  probe = await new TopicProbe(kafka, acceptedContracts).start();
 });
 
 after(async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { AcceptedV1, StatusChangedV1, allContracts, type AcceptedPayload, type EventContract, type StatusChangedPayload } from '@sms/contracts';
+import { StatusChangedV1, acceptedTopicByLane, allContracts, isAcceptedTopic, type AcceptedPayload, type EventContract, type StatusChangedPayload } from '@sms/contracts';
 import type { EventDraft, EventPublisher } from '@sms/kafka';
 import { contextFromTraceparent } from '@sms/telemetry';
 import type { Logger } from '@sms/platform';
@@ -100,10 +100,13 @@ export class OutboxRelay {
       };
       const expired: { row: OutboxRow; eventId: string; payload: StatusChangedPayload }[] = [];
       for (const r of rows) {
-        const contract = this.contracts.get(r.topic);
+        // An accepted message goes to its lane's topic, whatever topic the row names: rows written by a
+        // release before the lanes split name the single accepted topic, which nothing reads any more.
+        const isAccepted = isAcceptedTopic(r.topic);
+        const contract = isAccepted ? (acceptedTopicByLane[(r.payload as AcceptedPayload).trafficClass] as EventContract<unknown> | undefined) : this.contracts.get(r.topic);
         if (!contract) throw new Error(`outbox row for unknown topic ${r.topic}`);
         const context = contextFromTraceparent(r.trace_parent);
-        if (contract === AcceptedV1 && Date.parse((r.payload as AcceptedPayload).validUntil) <= now.getTime()) {
+        if (isAccepted && Date.parse((r.payload as AcceptedPayload).validUntil) <= now.getTime()) {
           // Released too late to be sent (a scheduled message whose validity ended first, or a relay outage
           // longer than the validity): it ends `expired` here and is never handed to the router.
           const accepted = r.payload as AcceptedPayload;

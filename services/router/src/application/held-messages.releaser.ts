@@ -1,4 +1,4 @@
-import { AcceptedV1, type AcceptedPayload } from '@sms/contracts';
+import { acceptedTopicByLane, type AcceptedPayload } from '@sms/contracts';
 import type { ConsumedEvent } from '@sms/kafka';
 import type { Logger } from '@sms/platform';
 import { contextFromTraceparent, getTracer, trace } from '@sms/telemetry';
@@ -47,7 +47,7 @@ export class HeldMessagesReleaser {
       const events: ConsumedEvent<AcceptedPayload>[] = due.map((h) => {
         const parent = contextFromTraceparent(h.traceParent);
         const span = tracer.startSpan('release held message', { attributes: { 'sms.message_id': h.envelope.messageId ?? '' } }, parent);
-        return { envelope: h.envelope, topic: AcceptedV1.topic, partition: -1, offset: '-1', context: trace.setSpan(parent, span), span };
+        return { envelope: h.envelope, topic: acceptedTopicByLane[h.envelope.payload.trafficClass].topic, partition: -1, offset: '-1', context: trace.setSpan(parent, span), span };
       });
       try {
         await this.routing.routeAccepted(events, { released: true });

@@ -1,16 +1,20 @@
 import {
-  AcceptedV1,
+  AcceptedOtpV1,
+  AcceptedPromotionalV1,
+  AcceptedTransactionalV1,
   DispatchFailedV1,
   MoReceivedV1,
   StatusChangedV1,
   dispatchTopicByLane,
   type AcceptedPayload,
   type DispatchFailedPayload,
+  type EventContract,
   type Reason,
   type TrafficClass,
 } from '@sms/contracts';
 import type { ConsumedEvent, EventPublisher, PublishRequest } from '@sms/kafka';
 import { traceparentOf } from '@sms/telemetry';
+import type { ConsumerGroupSpec } from '@sms/platform';
 import { exhaustedReason, noCarrierReason, routedReason } from '../domain/reasons.js';
 import { allHealthy, countryOf, type CarrierHealthView, type RouteTable } from '@sms/routing';
 import type { RoutedMessagesRepository } from '../infra/routed-messages.repository.js';
@@ -331,4 +335,17 @@ export class RoutingService {
   }
 }
 
-export const routerContracts = [AcceptedV1, DispatchFailedV1, MoReceivedV1];
+/**
+ * The router's consumer groups. Each lane's accepted topic has its own group, so its own kafkajs consumer
+ * and fetch loop: a promotional flood never sits between an OTP and the router. Failover
+ * (dispatch-failed) and inbound stop keywords keep the original group `<prefix>.router`.
+ */
+export function routerConsumerGroups(prefix: string): ConsumerGroupSpec[] {
+  return [
+    // Small batches for OTP: a batch is routed as one unit, so its size bounds the wait of its last message.
+    { groupId: `${prefix}.router.otp`, contracts: [AcceptedOtpV1 as EventContract<unknown>], maxBatchSize: 100, concurrency: AcceptedOtpV1.partitions },
+    { groupId: `${prefix}.router.transactional`, contracts: [AcceptedTransactionalV1 as EventContract<unknown>], concurrency: AcceptedTransactionalV1.partitions },
+    { groupId: `${prefix}.router.promotional`, contracts: [AcceptedPromotionalV1 as EventContract<unknown>] },
+    { groupId: `${prefix}.router`, contracts: [DispatchFailedV1, MoReceivedV1] as EventContract<unknown>[] },
+  ];
+}

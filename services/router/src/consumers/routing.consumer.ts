@@ -1,6 +1,8 @@
 import { Controller, Inject } from '@nestjs/common';
 import {
-  AcceptedV1,
+  AcceptedOtpV1,
+  AcceptedPromotionalV1,
+  AcceptedTransactionalV1,
   DispatchFailedV1,
   MoReceivedV1,
   type AcceptedPayload,
@@ -18,8 +20,19 @@ export class RoutingConsumer {
     @Inject(ComplianceService) private readonly compliance: ComplianceService,
   ) {}
 
-  @OnEvents(AcceptedV1)
-  async onAccepted(batch: ConsumedEvent<AcceptedPayload>[]): Promise<void> {
+  // One handler per lane: each lane topic is read by its own consumer group (see routerConsumerGroups).
+  @OnEvents(AcceptedOtpV1)
+  async onAcceptedOtp(batch: ConsumedEvent<AcceptedPayload>[]): Promise<void> {
+    await this.routing.routeAccepted(batch);
+  }
+
+  @OnEvents(AcceptedTransactionalV1)
+  async onAcceptedTransactional(batch: ConsumedEvent<AcceptedPayload>[]): Promise<void> {
+    await this.routing.routeAccepted(batch);
+  }
+
+  @OnEvents(AcceptedPromotionalV1)
+  async onAcceptedPromotional(batch: ConsumedEvent<AcceptedPayload>[]): Promise<void> {
     await this.routing.routeAccepted(batch);
   }
 
