@@ -599,6 +599,7 @@ export async function runLoad(options: RunOptions): Promise<LoadReport> {
       phaseWindows.push({ name: phase.name, startedAt: t0, endedAt: Date.now(), sent: tracker.messages.length - before });
     }
     const sendEndedAt = Date.now();
+    sampler.markSendEnd();
 
     // Drain: until everything accepted is final and webhooked, or no progress for drainIdleS.
     phaseName = 'drain';
