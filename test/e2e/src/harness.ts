@@ -45,6 +45,8 @@ export interface E2eStack {
   apiKey: string;
   webhookSecret: string;
   groupPrefix: string;
+  /** The carriers-and-routes file the stack was started with (a test may rewrite it and restart services). */
+  gatewayConfigFile: string;
   api(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
 }
 
@@ -90,6 +92,7 @@ export async function startE2eStack(env: Record<string, string> = {}): Promise<E
     apiKey,
     webhookSecret,
     groupPrefix,
+    gatewayConfigFile: join(dir, 'gateway.yaml'),
     api: (path, init = {}) => {
       const { json, ...rest } = init;
       const headers = new Headers(rest.headers);

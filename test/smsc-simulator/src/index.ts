@@ -24,3 +24,4 @@ export { DEFAULT_KNOBS, KnobError, type KnobsPatch, type OutcomeMix, type Simula
 export { CommandStatus, commandStatusName, type CommandStatusName } from './pdu.js';
 export type { ConcatInfo, UdhElement, UdhInfo } from './message.js';
 export { reassemble, type ReassembledMessage } from './reassemble.js';
+export { startHttpCarrier, HTTP_CARRIER_ERRORS, type HttpCarrierOptions, type HttpCarrierSimulator, type HttpSubmitRecord } from './http-carrier.js';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   DispatchFailedV1,
   SubmittedV1,
@@ -8,14 +7,14 @@ import {
   type TrafficClass,
 } from '@sms/contracts';
 import type { ConsumedEvent, EventDraft, EventPublisher } from '@sms/kafka';
-import { SmppCommandError, SmppSessionError, commandStatusName, type SubmitSmRequest } from '@sms/smpp';
-import { splitMessage } from '@sms/sms-text';
+import { SmppCommandError, SmppSessionError, commandStatusName } from '@sms/smpp';
 import { SpanKind, withSpan } from '@sms/telemetry';
 import { normaliseCarrierMessageId } from '../domain/carrier-message-id.js';
 import { classifySessionError, classifySmppStatus, type FailureClass } from '../domain/error-map.js';
 import { decideRetry, type RetrySettings } from '../domain/retry-policy.js';
 import type { CarrierRegistry } from '../infra/carrier-registry.js';
-import { BreakerOpenError } from '../infra/carrier-route.js';
+import { HttpCarrierError } from '../infra/http-carrier-route.js';
+import { BreakerOpenError, type PartRequest } from '../infra/route.js';
 import type { RetryScheduler, ScheduledRetry } from '../infra/retry-scheduler.js';
 import type { PartOutcome, SubmitLedgerRepository } from '../infra/submit-ledger.repository.js';
 
@@ -38,14 +37,7 @@ interface SubmitFailure {
 
 const severity: Record<FailureClass['disposition'], number> = { retry: 0, failover: 1, permanent: 2 };
 
-/**
- * The concatenation reference of a message, the same on every attempt: a retry that resends only the parts
- * that failed must carry the reference of the parts the handset already has.
- */
-export function concatReference(messageId: string, concat: 'udh8' | 'udh16' | 'sar' | 'payload'): number {
-  const n = createHash('sha256').update(messageId).digest().readUInt16BE(0);
-  return concat === 'udh8' ? n & 0xff : n;
-}
+export { concatReference } from '../domain/concat-reference.js';
 
 export interface RetryHooks {
   onScheduled?(lane: TrafficClass, reason: string): void;
@@ -88,7 +80,7 @@ export class DispatchService {
 
     // Claim every part we are about to send in one round trip.
     const toClaim: Parameters<SubmitLedgerRepository['claim']>[0] = [];
-    const work: { event: ConsumedEvent<DispatchPayload>; parts: { index: number; request: SubmitSmRequest }[]; total: number }[] = [];
+    const work: { event: ConsumedEvent<DispatchPayload>; parts: { index: number; request: PartRequest }[]; total: number }[] = [];
     for (const { event, p, route, rows } of plans) {
       const messageId = event.envelope.messageId!;
       const fail = (failure: FailureClass, message: string, carrierCode?: string) =>
@@ -101,9 +93,8 @@ export class DispatchService {
         fail({ disposition: 'failover', reason: 'carrier_not_configured', finalStatus: 'failed' }, `no ${p.trafficClass} binds for ${p.carrierId}`);
         continue;
       }
-      const carrier = route.carrier.smpp;
-      const split = splitMessage(p.body, { concat: carrier.concat, reference: concatReference(messageId, carrier.concat) });
-      const total = split.parts.length;
+      const plan = route.plan(messageId, p);
+      const total = plan.total;
       const done = rows.filter((r) => r.state === 'submitted');
       if (done.length === total) {
         // Already accepted by a carrier (redelivery after a crash or rebalance): never send again.
@@ -115,25 +106,7 @@ export class DispatchService {
         fail({ disposition: 'permanent', reason: 'submit_outcome_unknown', finalStatus: 'failed' }, 'a previous submit was interrupted; promotional traffic is not resent');
         continue;
       }
-      const alphanumeric = !/^\+?\d+$/.test(p.from);
-      const parts = split.parts
-        .map((part, index) => ({ part, index }))
-        .filter(({ index }) => !done.some((r) => r.partIndex === index))
-        .map(({ part, index }) => ({
-          index,
-          request: {
-            sourceAddr: p.from.replace(/^\+/, ''),
-            destinationAddr: p.to.replace(/^\+/, ''),
-            shortMessage: part.messagePayload ? new Uint8Array(0) : part.shortMessage,
-            messagePayload: part.messagePayload,
-            esmClass: part.esmClassUdhi ? 0x40 : 0,
-            dataCoding: split.dataCoding,
-            registeredDelivery: 1,
-            sar: part.sar,
-            validityPeriod: new Date(p.validUntil),
-            ...(alphanumeric ? { sourceTon: 5, sourceNpi: 0 } : { sourceTon: 1, sourceNpi: 1 }),
-          } satisfies SubmitSmRequest,
-        }));
+      const parts = plan.parts.filter(({ index }) => !done.some((r) => r.partIndex === index));
       for (const part of parts) toClaim.push({ messageId, partIndex: part.index, totalParts: total, carrierId: p.carrierId, attempt: p.attempt });
       work.push({ event, parts, total });
     }
@@ -148,7 +121,7 @@ export class DispatchService {
         if (mine.length === 0) return; // another consumer holds these parts
         await withSpan(
           '@sms/carrier-dispatch',
-          'smpp submit_sm',
+          route.carrier.protocol === 'smpp' ? 'smpp submit_sm' : 'http carrier submit',
           {
             kind: SpanKind.CLIENT,
             parent: event.context,
@@ -245,6 +218,7 @@ export class DispatchService {
       return { failure: classifySmppStatus(error.commandStatus), carrierCode: commandStatusName(error.commandStatus), message: error.message };
     }
     if (error instanceof SmppSessionError) return { failure: classifySessionError(error.code), carrierCode: error.code, message: error.message };
+    if (error instanceof HttpCarrierError) return { failure: error.failure, carrierCode: error.carrierCode, message: error.message };
     if (error instanceof BreakerOpenError) return { failure: classifySessionError('breaker_open'), message: error.message };
     return { failure: classifySessionError('unknown'), message: (error as Error).message ?? String(error) };
   }

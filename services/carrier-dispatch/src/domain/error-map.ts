@@ -73,3 +73,47 @@ export function classifySessionError(code: string): FailureClass {
 }
 
 export const smppStatusCodes = Object.keys(smppStatusTable).map(Number);
+
+/**
+ * HTTP carriers: the answer's status when the carrier gave no error code of its own that the carrier's
+ * `errors` config knows. 4xx about the request is a verdict on the message; 401/403/404 say our config is
+ * wrong for this carrier (another carrier may work); 408/429/5xx are the carrier having a bad moment.
+ */
+const httpStatusTable: Record<number, FailureClass> = {
+  400: { disposition: 'permanent', reason: 'carrier_invalid_message', finalStatus: 'rejected' },
+  401: { disposition: 'failover', reason: 'carrier_auth_error', finalStatus: 'failed' },
+  402: { disposition: 'failover', reason: 'carrier_account_error', finalStatus: 'failed' },
+  403: { disposition: 'failover', reason: 'carrier_auth_error', finalStatus: 'failed' },
+  404: { disposition: 'failover', reason: 'carrier_protocol_error', finalStatus: 'failed' },
+  405: { disposition: 'failover', reason: 'carrier_protocol_error', finalStatus: 'failed' },
+  408: { disposition: 'retry', reason: 'carrier_timeout', finalStatus: 'failed' },
+  413: { disposition: 'permanent', reason: 'carrier_invalid_message', finalStatus: 'rejected' },
+  415: { disposition: 'failover', reason: 'carrier_protocol_error', finalStatus: 'failed' },
+  422: { disposition: 'permanent', reason: 'carrier_invalid_message', finalStatus: 'rejected' },
+  429: { disposition: 'retry', reason: 'carrier_throttled', finalStatus: 'failed' },
+  500: { disposition: 'retry', reason: 'carrier_system_error', finalStatus: 'failed' },
+  502: { disposition: 'retry', reason: 'carrier_temporary_error', finalStatus: 'failed' },
+  503: { disposition: 'retry', reason: 'carrier_temporary_error', finalStatus: 'failed' },
+  504: { disposition: 'retry', reason: 'carrier_timeout', finalStatus: 'failed' },
+};
+
+export interface CarrierErrorOverride {
+  disposition: FailureDisposition;
+  reason: string;
+}
+
+/**
+ * Classifies a failed HTTP submit: the carrier's own error code first (when the config maps it), then the
+ * status. Other 5xx retry, other 4xx fail over: an unlisted client error is more likely our mapping than
+ * the message, so it must not reject messages another carrier would take.
+ */
+export function classifyHttpFailure(status: number, carrierCode: string | undefined, overrides: Readonly<Record<string, CarrierErrorOverride>> = {}): FailureClass {
+  const override = carrierCode !== undefined ? overrides[carrierCode] : undefined;
+  if (override) return { ...override, finalStatus: override.disposition === 'permanent' ? 'rejected' : 'failed' };
+  const known = httpStatusTable[status];
+  if (known) return known;
+  if (status >= 500) return { disposition: 'retry', reason: 'carrier_system_error', finalStatus: 'failed' };
+  return { disposition: 'failover', reason: 'carrier_unknown_error', finalStatus: 'failed' };
+}
+
+export const httpStatusCodes = Object.keys(httpStatusTable).map(Number);

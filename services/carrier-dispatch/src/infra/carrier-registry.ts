@@ -5,7 +5,9 @@ import type { Logger } from '@sms/platform';
 import type { SmppDeliver } from '@sms/smpp';
 import { Gauge, type Registry } from '@sms/telemetry';
 import { AimdRateLimiter, shareOfMps } from '../domain/rate-limiter.js';
-import { CarrierRoute, type BreakerSettings } from './carrier-route.js';
+import { SmppCarrierRoute } from './carrier-route.js';
+import { HttpCarrierRoute } from './http-carrier-route.js';
+import type { BreakerSettings, CarrierRoute } from './route.js';
 
 /** All carrier routes (carrier x lane) declared in the gateway file. */
 export class CarrierRegistry {
@@ -29,7 +31,7 @@ export class CarrierRegistry {
     });
     const bindsGauge = new Gauge({
       name: 'carrier_binds_up',
-      help: 'Bound SMPP sessions per carrier route',
+      help: 'Bound SMPP sessions per carrier route (HTTP carriers: 1 while the endpoint is usable)',
       labelNames: ['carrier', 'lane'],
       registers: [metrics],
     });
@@ -57,9 +59,13 @@ export class CarrierRegistry {
       this.limiters.set(carrier.id, limiter);
       this.mps.set(carrier.id, carrier.mps);
       for (const lane of trafficClasses) {
-        const binds = carrier.smpp.binds[lane];
-        if (binds === 0) continue;
-        const route = new CarrierRoute(carrier, lane, binds, breaker, logger, onDeliver, limiter);
+        // SMPP: binds of the lane; HTTP: requests in flight of the lane. 0 = the carrier takes no traffic of it.
+        const width = carrier.protocol === 'smpp' ? carrier.smpp.binds[lane] : carrier.http.lanes[lane];
+        if (width === 0) continue;
+        const route: CarrierRoute =
+          carrier.protocol === 'smpp'
+            ? new SmppCarrierRoute(carrier, lane, width, breaker, logger, onDeliver, limiter)
+            : new HttpCarrierRoute(carrier, lane, width, breaker, logger, limiter);
         route.onStateChange = (r) => {
           breakerGauge.set({ carrier: carrier.id, lane }, r.state === 'closed' ? 0 : r.state === 'half_open' ? 1 : 2);
           bindsGauge.set({ carrier: carrier.id, lane }, r.bindsUp);

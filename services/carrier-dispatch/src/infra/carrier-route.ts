@@ -1,28 +1,16 @@
 import CircuitBreaker from 'opossum';
-import type { CarrierConfig } from '@sms/config';
-import type { TrafficClass } from '@sms/contracts';
+import type { SmppCarrierConfig } from '@sms/config';
+import type { DispatchPayload, TrafficClass } from '@sms/contracts';
 import { SmppClientSession, SmppCommandError, SmppSessionError, type SmppDeliver, type SubmitSmRequest } from '@sms/smpp';
 import type { Logger } from '@sms/platform';
+import { splitMessage } from '@sms/sms-text';
+import { concatReference } from '../domain/concat-reference.js';
 import { classifySmppStatus } from '../domain/error-map.js';
 import type { AimdRateLimiter } from '../domain/rate-limiter.js';
+import { Admission, BreakerOpenError, type BreakerSettings, type BreakerState, type CarrierRoute, type PartRequest, type PlannedMessage } from './route.js';
 
 const ESME_RMSGQFUL = 0x14;
 const ESME_RTHROTTLED = 0x58;
-
-export class BreakerOpenError extends Error {
-  readonly code = 'breaker_open';
-  constructor(route: string) {
-    super(`circuit breaker of ${route} is open`);
-  }
-}
-
-export interface BreakerSettings {
-  errorThresholdPercentage: number;
-  volumeThreshold: number;
-  resetTimeout: number;
-}
-
-export type BreakerState = 'closed' | 'open' | 'half_open';
 
 /**
  * One carrier route = one carrier for one lane (traffic class): its own SMPP binds, so OTP never shares a
@@ -32,7 +20,7 @@ export type BreakerState = 'closed' | 'open' | 'half_open';
  * throttling, system errors); a permanent verdict about one message (bad number) does not open it.
  * volumeThreshold is explicit: opossum's default of 0 would open on the first early failure.
  */
-export class CarrierRoute {
+export class SmppCarrierRoute implements CarrierRoute {
   readonly name: string;
   private readonly sessions: SmppClientSession[] = [];
   private readonly breaker: CircuitBreaker<[SubmitSmRequest], { messageId: string }>;
@@ -41,14 +29,12 @@ export class CarrierRoute {
    * Submits admitted to the sessions at once: each bind's window plus as many waiting. A dispatch batch can
    * be larger than that; the rest wait here (back-pressure) instead of overflowing the session queue.
    */
-  private readonly capacity: number;
-  private admitted = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly admission: Admission;
   state: BreakerState = 'closed';
   onStateChange?: (route: CarrierRoute) => void;
 
   constructor(
-    readonly carrier: CarrierConfig,
+    readonly carrier: SmppCarrierConfig,
     readonly lane: TrafficClass,
     binds: number,
     breaker: BreakerSettings,
@@ -59,7 +45,7 @@ export class CarrierRoute {
   ) {
     this.name = `${carrier.id}/${lane}`;
     const smpp = carrier.smpp;
-    this.capacity = Math.max(1, binds) * smpp.window * 2;
+    this.admission = new Admission(Math.max(1, binds) * smpp.window * 2);
     for (let i = 0; i < binds; i++) {
       const session = new SmppClientSession({
         name: `${this.name}/${i}`,
@@ -141,9 +127,38 @@ export class CarrierRoute {
     return this.sessions.length;
   }
 
-  async submit(request: SubmitSmRequest): Promise<{ messageId: string }> {
+  plan(messageId: string, p: DispatchPayload): PlannedMessage {
+    const concat = this.carrier.smpp.concat;
+    const split = splitMessage(p.body, { concat, reference: concatReference(messageId, concat) });
+    const alphanumeric = !/^\+?\d+$/.test(p.from);
+    return {
+      total: split.parts.length,
+      parts: split.parts.map((part, index) => ({
+        index,
+        request: {
+          kind: 'smpp',
+          pdu: {
+            sourceAddr: p.from.replace(/^\+/, ''),
+            destinationAddr: p.to.replace(/^\+/, ''),
+            shortMessage: part.messagePayload ? new Uint8Array(0) : part.shortMessage,
+            messagePayload: part.messagePayload,
+            esmClass: part.esmClassUdhi ? 0x40 : 0,
+            dataCoding: split.dataCoding,
+            registeredDelivery: 1,
+            sar: part.sar,
+            validityPeriod: new Date(p.validUntil),
+            ...(alphanumeric ? { sourceTon: 5, sourceNpi: 0 } : { sourceTon: 1, sourceNpi: 1 }),
+          },
+        },
+      })),
+    };
+  }
+
+  async submit(part: PartRequest): Promise<{ messageId: string }> {
+    if (part.kind !== 'smpp') throw new TypeError(`${this.name} is an SMPP route, given a ${part.kind} request`);
+    const request = part.pdu;
     if (this.breaker.opened) throw new BreakerOpenError(this.name);
-    await this.admit();
+    await this.admission.admit();
     try {
       await this.limiter?.acquire();
       if (this.breaker.opened) throw new BreakerOpenError(this.name);
@@ -154,23 +169,8 @@ export class CarrierRoute {
       }
       throw error;
     } finally {
-      this.release();
+      this.admission.release();
     }
-  }
-
-  private async admit(): Promise<void> {
-    if (this.admitted < this.capacity) {
-      this.admitted++;
-      return;
-    }
-    // The permit is handed over by release(), so admitted stays at capacity.
-    await new Promise<void>((resolve) => this.waiting.push(resolve));
-  }
-
-  private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.admitted--;
   }
 
   /** Round-robin over bound sessions; when none is bound the session answers not_bound (fail over at once). */
