@@ -32,6 +32,11 @@ export interface ConsumerHooks {
   onConsumed?(topic: string, count: number): void;
   onDeadLetter?(topic: string, reason: DeadLetterReason): void;
   onHandlerRetry?(topic: string): void;
+  /**
+   * The partitions this member holds after each rebalance (kafkajs GROUP_JOIN), by topic: lets a service
+   * size per-replica work (e.g. a carrier's rate share) by what it actually owns.
+   */
+  onAssignment?(assignment: Readonly<Record<string, number[]>>): void;
 }
 
 export interface BatchConsumerOptions {
@@ -109,6 +114,7 @@ export class BatchConsumer {
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning: this.options.fromBeginning ?? true });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => this.options.hooks?.onAssignment?.(event.payload.memberAssignment));
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       this.running = false;
       this.options.logger.error({ groupId: this.options.groupId, error: String(event.payload.error) }, 'consumer crashed');

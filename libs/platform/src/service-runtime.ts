@@ -71,6 +71,8 @@ export interface ConsumerGroupSpec {
   contracts: EventContract<unknown>[];
   concurrency?: number;
   maxBatchSize?: number;
+  /** Called with this replica's partitions after each rebalance of the group (see ConsumerHooks.onAssignment). */
+  onAssignment?(assignment: Readonly<Record<string, number[]>>): void;
 }
 
 /**
@@ -117,6 +119,7 @@ export async function runNestService(
       hooks: {
         onConsumed: (topic, count) => consumed.inc({ topic }, count),
         onDeadLetter: (topic, reason) => deadLettered.inc({ topic, reason }),
+        onAssignment: spec.onAssignment,
       },
     }),
   );

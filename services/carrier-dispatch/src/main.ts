@@ -8,7 +8,7 @@ import { CarrierRegistry } from './infra/carrier-registry.js';
 import { CarrierDispatchInit1764000000000 } from './infra/migrations/1764000000000-carrier-dispatch-init.js';
 import { DispatchRetries1764100000000 } from './infra/migrations/1764100000000-dispatch-retries.js';
 import { RetryScheduler } from './infra/retry-scheduler.js';
-import { LaneOwnershipWatcher } from './infra/lane-ownership.js';
+import { LaneOwnership } from './infra/lane-ownership.js';
 import { ReceiptForwarder } from './infra/receipt-forwarder.js';
 
 const config = loadCarrierDispatchConfig();
@@ -64,17 +64,15 @@ const retryScheduler = new RetryScheduler(runtime.dataSource, runtime.publisher,
 retryScheduler.start();
 
 const prefix = config.KAFKA_GROUP_PREFIX;
-const ownership = new LaneOwnershipWatcher(
-  runtime.kafka,
+// Each carrier's mps share on this replica follows the lane partitions its consumers actually own.
+const ownership = new LaneOwnership(
   [
-    { lane: 'otp', groupId: `${prefix}.carrier-dispatch.otp`, partitions: DispatchOtpV1.partitions },
-    { lane: 'transactional', groupId: `${prefix}.carrier-dispatch.transactional`, partitions: DispatchTransactionalV1.partitions },
-    { lane: 'promotional', groupId: `${prefix}.carrier-dispatch.promotional`, partitions: DispatchPromotionalV1.partitions },
+    { lane: 'otp', topic: DispatchOtpV1.topic, partitions: DispatchOtpV1.partitions },
+    { lane: 'transactional', topic: DispatchTransactionalV1.topic, partitions: DispatchTransactionalV1.partitions },
+    { lane: 'promotional', topic: DispatchPromotionalV1.topic, partitions: DispatchPromotionalV1.partitions },
   ],
-  runtime.logger,
   (owned) => carriers.applyOwnership(owned),
 );
-ownership.start();
 await runNestService(
   runtime,
   CarrierDispatchModule.register(runtime, carriers, {
@@ -89,12 +87,27 @@ await runNestService(
   [
     // Every partition of a lane in flight at once: a batch's database and Kafka round trips then overlap
     // with other partitions' submits instead of idling the binds (routes apply back-pressure).
-    { groupId: `${prefix}.carrier-dispatch.otp`, contracts: [DispatchOtpV1], maxBatchSize: 200, concurrency: DispatchOtpV1.partitions },
-    { groupId: `${prefix}.carrier-dispatch.transactional`, contracts: [DispatchTransactionalV1], concurrency: DispatchTransactionalV1.partitions },
-    { groupId: `${prefix}.carrier-dispatch.promotional`, contracts: [DispatchPromotionalV1], concurrency: DispatchPromotionalV1.partitions },
+    {
+      groupId: `${prefix}.carrier-dispatch.otp`,
+      contracts: [DispatchOtpV1],
+      maxBatchSize: 200,
+      concurrency: DispatchOtpV1.partitions,
+      onAssignment: (a) => ownership.onAssignment('otp', a),
+    },
+    {
+      groupId: `${prefix}.carrier-dispatch.transactional`,
+      contracts: [DispatchTransactionalV1],
+      concurrency: DispatchTransactionalV1.partitions,
+      onAssignment: (a) => ownership.onAssignment('transactional', a),
+    },
+    {
+      groupId: `${prefix}.carrier-dispatch.promotional`,
+      contracts: [DispatchPromotionalV1],
+      concurrency: DispatchPromotionalV1.partitions,
+      onAssignment: (a) => ownership.onAssignment('promotional', a),
+    },
   ],
   async () => {
-    ownership.stop();
     await retryScheduler.stop();
     await carriers.stop();
     await receipts.flush();

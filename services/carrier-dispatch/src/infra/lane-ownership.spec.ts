@@ -1,46 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Kafka } from '@sms/kafka';
-import type { Logger } from '@sms/platform';
-import { LaneOwnershipWatcher } from './lane-ownership.js';
+import { LaneOwnership, type LaneShares } from './lane-ownership.js';
 
-function fakeKafka(members: Record<string, number>): Kafka {
-  const admin = {
-    connect: async () => undefined,
-    disconnect: async () => undefined,
-    describeGroups: async (ids: string[]) => ({
-      groups: ids.map((groupId) => ({ groupId, members: Array.from({ length: members[groupId] ?? 0 }, (_, i) => ({ memberId: `m${i}` })) })),
-    }),
-  };
-  return { admin: () => admin } as unknown as Kafka;
-}
+const lanes = [
+  { lane: 'otp' as const, topic: 't.otp', partitions: 6 },
+  { lane: 'transactional' as const, topic: 't.tx', partitions: 6 },
+];
 
-const logger = { warn: () => undefined } as unknown as Logger;
-
-test('reports each lane as partitions over members, and only when it changes (a rebalance)', async () => {
-  const members: Record<string, number> = { 'p.otp': 1, 'p.transactional': 2 };
-  const seen: unknown[] = [];
-  const watcher = new LaneOwnershipWatcher(
-    fakeKafka(members),
-    [
-      { lane: 'otp', groupId: 'p.otp', partitions: 6 },
-      { lane: 'transactional', groupId: 'p.transactional', partitions: 6 },
-    ],
-    logger,
-    (owned) => seen.push(owned),
-  );
-  await watcher.check();
-  assert.deepEqual(seen, [{ otp: { owned: 6, total: 6 }, transactional: { owned: 3, total: 6 } }]);
-  await watcher.check();
-  assert.equal(seen.length, 1);
-  members['p.otp'] = 3;
-  await watcher.check();
-  assert.deepEqual(seen[1], { otp: { owned: 2, total: 6 }, transactional: { owned: 3, total: 6 } });
+test('reports the partitions actually assigned per lane, and only when they change (a rebalance)', () => {
+  const seen: LaneShares[] = [];
+  const ownership = new LaneOwnership(lanes, (s) => seen.push(s));
+  ownership.onAssignment('otp', { 't.otp': [0, 1] });
+  assert.deepEqual(seen, [{ otp: { owned: 2, total: 6 }, transactional: { owned: 6, total: 6 } }]);
+  ownership.onAssignment('otp', { 't.otp': [1, 0] });
+  assert.equal(seen.length, 1, 'the same partitions again is no change');
+  ownership.onAssignment('transactional', { 't.tx': [5], 'another.topic': [0, 1, 2] });
+  assert.deepEqual(seen[1], { otp: { owned: 2, total: 6 }, transactional: { owned: 1, total: 6 } });
+  ownership.onAssignment('otp', {});
+  assert.deepEqual(seen[2]!.otp, { owned: 0, total: 6 }, 'a member with no partition of the lane owns none');
 });
 
-test('a group with no members yet counts this replica as the only one', async () => {
-  const seen: unknown[] = [];
-  const watcher = new LaneOwnershipWatcher(fakeKafka({}), [{ lane: 'promotional', groupId: 'g', partitions: 6 }], logger, (o) => seen.push(o));
-  await watcher.check();
-  assert.deepEqual(seen, [{ promotional: { owned: 6, total: 6 } }]);
+test('a lane not joined yet counts as wholly owned', () => {
+  assert.deepEqual(new LaneOwnership(lanes, () => undefined).shares(), { otp: { owned: 6, total: 6 }, transactional: { owned: 6, total: 6 } });
 });

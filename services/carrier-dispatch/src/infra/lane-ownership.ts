@@ -1,60 +1,42 @@
 import type { TrafficClass } from '@sms/contracts';
-import type { Kafka } from '@sms/kafka';
-import type { Logger } from '@sms/platform';
+
+export type LaneShares = Partial<Record<TrafficClass, { owned: number; total: number }>>;
 
 /**
- * Watches the lane consumer groups and reports the share of each lane's partitions this replica holds.
- * The group's members all run the same assignor over the same partitions, so each member's share is
- * approximated as partitions / members (the exact per-member split needs the consumer's GROUP_JOIN
- * event, which libs/kafka does not expose yet). Shares over all members add up to the whole lane, which
- * is what keeps the carrier's mps across replicas.
+ * The lane partitions this replica owns, from its lane consumers' assignments after each rebalance
+ * (kafkajs GROUP_JOIN via the BatchConsumer's onAssignment hook). Each partition belongs to exactly one
+ * member of a lane group, so the shares of all replicas add up to the whole lane, whatever the assignor
+ * hands out (6 partitions over 4 members is 2/2/1/1, not 1.5 each): that is what keeps a carrier's mps
+ * across replicas. A lane not joined yet counts as wholly owned (a single replica must not start at 0).
  */
-export class LaneOwnershipWatcher {
-  private timer?: NodeJS.Timeout;
+export class LaneOwnership {
+  private readonly owned = new Map<TrafficClass, number>();
   private last = '';
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly groups: { lane: TrafficClass; groupId: string; partitions: number }[],
-    private readonly logger: Logger,
-    private readonly onChange: (owned: Partial<Record<TrafficClass, { owned: number; total: number }>>) => void,
-    private readonly intervalMs = 10000,
+    private readonly lanes: { lane: TrafficClass; topic: string; partitions: number }[],
+    private readonly onChange: (shares: LaneShares) => void,
   ) {}
 
-  start(): void {
-    const tick = () => {
-      this.check()
-        .catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'consumer group check failed'))
-        .finally(() => {
-          if (this.timer) this.timer = setTimeout(tick, this.intervalMs);
-        });
-    };
-    this.timer = setTimeout(tick, 1000);
+  /** The hook for one lane's consumer group. */
+  onAssignment(lane: TrafficClass, assignment: Readonly<Record<string, number[]>>): void {
+    const spec = this.lanes.find((l) => l.lane === lane);
+    if (!spec) return;
+    this.owned.set(lane, new Set(assignment[spec.topic] ?? []).size);
+    this.publish();
   }
 
-  stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+  shares(): LaneShares {
+    const shares: LaneShares = {};
+    for (const { lane, partitions } of this.lanes) shares[lane] = { owned: this.owned.get(lane) ?? partitions, total: partitions };
+    return shares;
   }
 
-  async check(): Promise<void> {
-    const admin = this.kafka.admin();
-    await admin.connect();
-    try {
-      const { groups } = await admin.describeGroups(this.groups.map((g) => g.groupId));
-      const owned: Partial<Record<TrafficClass, { owned: number; total: number }>> = {};
-      for (const spec of this.groups) {
-        const members = groups.find((g) => g.groupId === spec.groupId)?.members.length ?? 0;
-        // Before this replica joined (0 members) it counts as the only one.
-        owned[spec.lane] = { owned: spec.partitions / Math.max(1, members), total: spec.partitions };
-      }
-      const signature = JSON.stringify(owned);
-      if (signature !== this.last) {
-        this.last = signature;
-        this.onChange(owned);
-      }
-    } finally {
-      await admin.disconnect();
-    }
+  private publish(): void {
+    const shares = this.shares();
+    const signature = JSON.stringify(shares);
+    if (signature === this.last) return;
+    this.last = signature;
+    this.onChange(shares);
   }
 }
