@@ -54,7 +54,9 @@ test('a clean run passes, with per-stage latencies from the system timestamps', 
   assert.equal(stage('carrier → receipt applied').max, 200);
   assert.equal(stage('accepted → webhook').p50, 255);
   assert.deepEqual(r.byClass.map((c) => [c.trafficClass, c.count, c.acceptToCarrier!.p99]), [['otp', 50, 35], ['promotional', 50, 35]]);
+  assert.equal(r.byClass[0]!.stages!.find((s) => s.stage === 'accepted → routed')!.latency!.count, 50, 'stages per class count only that class');
   assert.match(renderTerminal(r), /PASS/);
+  assert.match(renderTerminal(r), /Stages per traffic class/);
   assert.match(renderMarkdown(r), /\| accepted → routed \| 100 \|/);
   assert.match(renderSummaryMarkdown(r), /lost 0, webhook missing 0, carrier duplicates 0: \*\*PASS\*\*/);
 });

@@ -37,7 +37,7 @@ export interface LoadReport {
     webhookPeak: number;
   };
   stages: StageReport[];
-  byClass: { trafficClass: TrafficClass; count: number; delivered: number; acceptToCarrier: Summary | null; acceptToWebhook: Summary | null }[];
+  byClass: { trafficClass: TrafficClass; count: number; delivered: number; acceptToCarrier: Summary | null; acceptToWebhook: Summary | null; stages?: StageReport[] }[];
   lag: LagReport[];
   processes: ProcessReport[];
   errors: Record<string, number>;
@@ -82,6 +82,19 @@ const diff = (ms: TrackedMessage[], from: (m: TrackedMessage) => number | undefi
   }
   return out;
 };
+
+/** Latency of each stage of the journey, from the system's own timestamps. */
+function stageLatencies(accepted: TrackedMessage[]): StageReport[] {
+  return [
+    { stage: 'client → accepted response', latency: summarize(diff(accepted.filter((m) => m.entry !== 'kafka'), (m) => m.sentAt, (m) => m.ackedAt)) },
+    { stage: 'accepted → routed', latency: summarize(diff(accepted, (m) => m.acceptedAt, (m) => m.routedAt)) },
+    { stage: 'routed → carrier (last part)', latency: summarize(diff(accepted, (m) => m.routedAt, (m) => m.carrierAt)) },
+    { stage: 'carrier → receipt applied', latency: summarize(diff(accepted, (m) => m.carrierAt, (m) => m.finalAt)) },
+    { stage: 'receipt applied → webhook', latency: summarize(diff(accepted, (m) => m.finalAt, (m) => m.webhookAt)) },
+    { stage: 'accepted → carrier', latency: summarize(diff(accepted, (m) => m.acceptedAt, (m) => m.carrierAt)) },
+    { stage: 'accepted → webhook', latency: summarize(diff(accepted, (m) => m.acceptedAt, (m) => m.webhookAt)) },
+  ];
+}
 
 export function buildReport(input: {
   runId: string;
@@ -145,15 +158,7 @@ export function buildReport(input: {
       webhookSustained: sustainedRate(webhookTimes, firstAccept),
       webhookPeak: peakPerSecond(webhookTimes),
     },
-    stages: [
-      { stage: 'client → accepted response', latency: summarize(diff(accepted.filter((m) => m.entry !== 'kafka'), (m) => m.sentAt, (m) => m.ackedAt)) },
-      { stage: 'accepted → routed', latency: summarize(diff(accepted, (m) => m.acceptedAt, (m) => m.routedAt)) },
-      { stage: 'routed → carrier (last part)', latency: summarize(diff(accepted, (m) => m.routedAt, (m) => m.carrierAt)) },
-      { stage: 'carrier → receipt applied', latency: summarize(diff(accepted, (m) => m.carrierAt, (m) => m.finalAt)) },
-      { stage: 'receipt applied → webhook', latency: summarize(diff(accepted, (m) => m.finalAt, (m) => m.webhookAt)) },
-      { stage: 'accepted → carrier', latency: summarize(diff(accepted, (m) => m.acceptedAt, (m) => m.carrierAt)) },
-      { stage: 'accepted → webhook', latency: summarize(diff(accepted, (m) => m.acceptedAt, (m) => m.webhookAt)) },
-    ],
+    stages: stageLatencies(accepted),
     byClass: classes
       .map((c) => {
         const ms = accepted.filter((m) => m.trafficClass === c);
@@ -163,6 +168,7 @@ export function buildReport(input: {
           delivered: ms.filter((m) => m.finalStatus === 'delivered').length,
           acceptToCarrier: summarize(diff(ms, (m) => m.acceptedAt, (m) => m.carrierAt)),
           acceptToWebhook: summarize(diff(ms, (m) => m.acceptedAt, (m) => m.webhookAt)),
+          stages: stageLatencies(ms).slice(0, 5),
         };
       })
       .filter((c) => c.count > 0),
@@ -247,6 +253,7 @@ function sections(r: LoadReport, markdown: boolean): string[] {
       markdown,
     ),
     '',
+    ...classStages(r, markdown, h),
     h('Processes (CPU % of one core; RSS MB)'),
     table(['process', 'cpu sending', 'cpu avg', 'cpu peak', 'rss peak', 'rss end'], r.processes.map((p) => [p.name, p.cpuSendAvgPercent === undefined ? '–' : f0(p.cpuSendAvgPercent), f0(p.cpuAvgPercent), f0(p.cpuPeakPercent), f0(p.rssPeakMb), f0(p.rssEndMb)]), markdown),
     '',
@@ -280,6 +287,18 @@ function sections(r: LoadReport, markdown: boolean): string[] {
   out.push(h('Errors by category'), errors.length ? table(['category', 'count'], errors.map(([k, v]) => [k, f0(v)]), markdown) : 'none', '');
   if (r.notes.length) out.push(h('Notes'), ...r.notes.map((n) => `- ${n}`), '');
   return out;
+}
+
+/** Each class's journey stage by stage (p50 / p99), so a lane's own delays are visible under a mix. */
+function classStages(r: LoadReport, markdown: boolean, h: (t: string) => string): string[] {
+  const withStages = r.byClass.filter((c) => c.stages?.length);
+  if (r.byClass.length < 2 || withStages.length === 0) return [];
+  const names = withStages[0]!.stages!.map((s) => s.stage);
+  return [
+    h('Stages per traffic class (ms, p50 / p99)'),
+    table(['class', ...names], withStages.map((c) => [c.trafficClass, ...c.stages!.map((s) => (s.latency ? `${ms(s.latency.p50)} / ${ms(s.latency.p99)}` : '–'))]), markdown),
+    '',
+  ];
 }
 
 export function renderTerminal(r: LoadReport): string {
