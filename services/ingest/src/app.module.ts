@@ -5,16 +5,17 @@ import { AcceptMessagesService } from './application/accept-messages.service.js'
 import { IngestConsumer, INGEST_PUBLISHER } from './consumers/ingest.consumer.js';
 import { ApiKeyGuard, AUTH_OPTIONS } from './http/auth.guard.js';
 import { TenantRateLimiter } from './domain/rate-limiter.js';
-import { BatchesController, INGEST_LIMITS, MessagesController } from './http/messages.controller.js';
+import { BatchesController, INGEST_LIMITS, MessagesController, ROUTE_PREVIEW } from './http/messages.controller.js';
 import { ProblemFilter } from './http/problem.js';
 import { MessagesRepository } from './infra/messages.repository.js';
 import type { OutboxRelay } from './infra/outbox-relay.js';
+import type { RoutePreviewSource } from './infra/route-preview.source.js';
 import { TenantsRepository } from './infra/tenants.repository.js';
 import type { IngestConfig } from './config/ingest.config.js';
 
 @Module({})
 export class IngestModule {
-  static register(runtime: ServiceRuntime, config: IngestConfig, relay: OutboxRelay): DynamicModule {
+  static register(runtime: ServiceRuntime, config: IngestConfig, relay: OutboxRelay, routePreview?: RoutePreviewSource): DynamicModule {
     const messages = new MessagesRepository(runtime.dataSource);
     return {
       module: IngestModule,
@@ -26,6 +27,7 @@ export class IngestModule {
         { provide: TenantsRepository, useValue: new TenantsRepository(runtime.dataSource) },
         { provide: INGEST_PUBLISHER, useValue: runtime.publisher },
         { provide: INGEST_LIMITS, useValue: { maxSegments: config.MAX_SEGMENTS } },
+        { provide: ROUTE_PREVIEW, useValue: routePreview ?? null },
         {
           provide: AcceptMessagesService,
           useValue: new AcceptMessagesService(messages, config.DEFAULT_VALIDITY_SECONDS, () => relay.wake()),

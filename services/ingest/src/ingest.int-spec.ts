@@ -3,6 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   acceptedContracts,
   ApiKeyChangedV1,
@@ -47,6 +50,21 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
   let rejected: TopicProbe<{ requestEventId: string; reasons: { field: string; code: string }[] }>;
   let deadLetters: TopicProbe<unknown>;
   const keys: Record<string, string> = {};
+  // The gateway config file previews resolve routes from (the router's file format and engine).
+  const configDir = mkdtempSync(join(tmpdir(), 'ingest-it-'));
+  const configFile = join(configDir, 'gateway.yaml');
+  const carrierYaml = (id: string, simulator = false) =>
+    `  - id: ${id}\n    protocol: smpp\n    simulator: ${simulator}\n    smpp: { host: 127.0.0.1, port: 2775, systemId: gw, password: pw }\n`;
+  const gatewayFile = (routes: string) => `carriers:\n${carrierYaml('uk-a')}${carrierYaml('uk-b')}${carrierYaml('sim', true)}routes:\n${routes}`;
+  const previewRoutes =
+    `  - id: uk-otp\n    match: { prefixes: ['+447'], trafficClasses: [otp] }\n    carriers: [uk-b, uk-a, sim]\n` +
+    `  - id: uk-bulk\n    match: { prefixes: ['+447'] }\n    carriers: [uk-a, sim]\n`;
+  // Atomic replace, as a ConfigMap update does it.
+  const writeGatewayFile = (text: string) => {
+    writeFileSync(`${configFile}.tmp`, text);
+    renameSync(`${configFile}.tmp`, configFile);
+  };
+  writeGatewayFile(gatewayFile(previewRoutes));
 
   async function admin(...args: string[]): Promise<{ code: number; lines: string[] }> {
     const lines: string[] = [];
@@ -116,6 +134,8 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
         API_KEY_CACHE_MS: '300',
         OUTBOX_POLL_MS: '100',
         BODY_LIMIT_BYTES: String(64 * 1024),
+        GATEWAY_CONFIG_FILE: configFile,
+        INGEST_CONFIG_POLL_MS: '100',
       }),
     );
     assert.equal((await admin('create-tenant', '--tenant', acme)).code, 0);
@@ -135,6 +155,7 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
     await Promise.all([accepted, statuses, keyChanges, rejected, deadLetters].map((p) => p?.stop()));
     await publisher?.disconnect();
     await database?.drop();
+    rmSync(configDir, { recursive: true, force: true });
   });
 
   describe('OpenAPI document', () => {
@@ -337,9 +358,49 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
       assert.equal(r.json.encoding, 'GSM-7');
       assert.equal(r.json.segments, 2, '€ takes two septets: 200 septets is two 153-septet segments');
       assert.equal(r.json.lane, 'transactional');
+      assert.deepEqual(r.json.route, {
+        outcome: 'routable',
+        routeId: 'uk-bulk',
+        rule: 'prefix +447',
+        strategy: 'ordered',
+        carriers: ['uk-a', 'sim'],
+        skipped: [],
+        country: null,
+        matchedPrefix: '+447',
+      });
       assertProblem(await call('POST', '/v1/messages/preview', { key: keys.acme, body: message({ to: '123' }) }), 400);
       await sleep(300);
       assert.deepEqual((await call('GET', `/v1/messages?reference=${reference}`, { key: keys.acme })).json.items, []);
+    });
+
+    test('preview shows the route the router would take from the gateway config file, and follows its changes', async () => {
+      const preview = async (key: string, extra: Json = {}) => {
+        const r = await call('POST', '/v1/messages/preview', { key, body: message(extra) });
+        assert.equal(r.status, 200, JSON.stringify(r.json));
+        return r.json.route as { outcome: string; routeId: string | null; carriers: string[]; skipped: { carrierId: string; reason: string }[] };
+      };
+      const otp = await preview(keys.acme, { trafficClass: 'otp' });
+      assert.equal(otp.routeId, 'uk-otp', 'the longest prefix, then the more specific rule');
+      assert.deepEqual(otp.carriers, ['uk-b', 'uk-a', 'sim'], 'failover order as in the file');
+      // A sandbox key only routes to simulator carriers: the others are listed as skipped, with the reason.
+      const sandboxed = await preview(keys.sandbox, { trafficClass: 'otp' });
+      assert.deepEqual(sandboxed.carriers, ['sim']);
+      assert.deepEqual(sandboxed.skipped, [
+        { carrierId: 'uk-b', reason: 'not_simulator' },
+        { carrierId: 'uk-a', reason: 'not_simulator' },
+      ]);
+      assert.equal((await preview(keys.acme, { to: '+12025550123' })).outcome, 'no_route');
+
+      // The file changes (atomically replaced): previews follow without a restart.
+      writeGatewayFile(gatewayFile(`  - id: uk-otp-v2\n    match: { prefixes: ['+447'], trafficClasses: [otp] }\n    carriers: [uk-a]\n`));
+      await eventually(async () => ((await preview(keys.acme, { trafficClass: 'otp' })).routeId === 'uk-otp-v2' ? true : undefined), 10_000, 'preview follows the new file');
+      assert.deepEqual((await preview(keys.acme, { trafficClass: 'otp' })).carriers, ['uk-a']);
+      // An invalid file is refused: the previous routes stay.
+      writeGatewayFile('carriers: []\nroutes: nope\n');
+      await sleep(500);
+      assert.equal((await preview(keys.acme, { trafficClass: 'otp' })).routeId, 'uk-otp-v2');
+      writeGatewayFile(gatewayFile(previewRoutes));
+      await eventually(async () => ((await preview(keys.acme, { trafficClass: 'otp' })).routeId === 'uk-otp' ? true : undefined), 10_000, 'original routes back');
     });
   });
 
@@ -396,6 +457,51 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
       assert.equal(((await call('GET', `/v1/messages?reference=${racing}`, { key: keys.acme })).json.items as Json[]).length, 1);
       // Keys are per tenant: another tenant may use the same key.
       assert.equal((await call('POST', '/v1/messages', { key: keys.globex, body: message(), headers: { 'idempotency-key': racing } })).status, 202);
+    });
+
+    test('Idempotency-Key on a batch: a replay returns the first response and creates nothing, a changed body is 422, concurrent requests create one batch, keys live 24 h', async () => {
+      const reference = `idem-batch-${suffix}`;
+      const key = `idem-batch-${suffix}`;
+      const body = { from: 'ACME', body: 'Sale', reference, recipients: ['+447911123456', 'not-a-number', { to: '+447911123457', body: 'Yours' }] };
+      const countByReference = async (ref: string) => ((await call('GET', `/v1/messages?reference=${ref}`, { key: keys.acme })).json.items as Json[]).length;
+      const first = await call('POST', '/v1/messages/batch', { key: keys.acme, body, headers: { 'idempotency-key': key } });
+      assert.equal(first.status, 202, JSON.stringify(first.json));
+      assert.equal(first.json.accepted, 2);
+      const again = await call('POST', '/v1/messages/batch', { key: keys.acme, body, headers: { 'idempotency-key': key } });
+      assert.equal(again.status, 202);
+      assert.deepEqual(again.json, first.json, 'the first response, rejections included');
+      assert.equal(await countByReference(reference), 2, 'the replay created no messages');
+      const batches: { n: number }[] = await ingest.runtime.dataSource.query('SELECT count(*)::int AS n FROM batches WHERE id = $1', [first.json.batchId]);
+      assert.equal(batches[0]!.n, 1);
+
+      assertProblem(await call('POST', '/v1/messages/batch', { key: keys.acme, body: { ...body, body: 'Other' }, headers: { 'idempotency-key': key } }), 422);
+      // One key space per tenant across both endpoints: a message's key is not a batch's, and the other way round.
+      assertProblem(await call('POST', '/v1/messages', { key: keys.acme, body: message(), headers: { 'idempotency-key': key } }), 422);
+      const singleKey = `idem-single-${suffix}`;
+      assert.equal((await call('POST', '/v1/messages', { key: keys.acme, body: message(), headers: { 'idempotency-key': singleKey } })).status, 202);
+      assertProblem(await call('POST', '/v1/messages/batch', { key: keys.acme, body, headers: { 'idempotency-key': singleKey } }), 422);
+      assertProblem(await call('POST', '/v1/messages/batch', { key: keys.acme, body, headers: { 'idempotency-key': 'k'.repeat(256) } }), 400);
+
+      const racingReference = `race-batch-${suffix}`;
+      const racing = { ...body, reference: racingReference };
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => call('POST', '/v1/messages/batch', { key: keys.acme, body: racing, headers: { 'idempotency-key': racingReference } })),
+      );
+      assert.deepEqual(new Set(results.map((r) => r.status)), new Set([202]));
+      assert.equal(new Set(results.map((r) => r.json.batchId)).size, 1, 'one batch');
+      assert.equal(await countByReference(racingReference), 2, 'its messages created once');
+
+      // Another tenant may use the same key.
+      const other = await call('POST', '/v1/messages/batch', { key: keys.globex, body, headers: { 'idempotency-key': key } });
+      assert.equal(other.status, 202);
+      assert.notEqual(other.json.batchId, first.json.batchId);
+
+      // After 24 h the key is free again: the same key with another body creates a new batch.
+      await ingest.runtime.dataSource.query(`UPDATE idempotency_keys SET created_at = now() - interval '24 hours 1 minute' WHERE tenant_id = $1 AND key = $2`, [acme, key]);
+      const later = await call('POST', '/v1/messages/batch', { key: keys.acme, body: { ...body, body: 'Other' }, headers: { 'idempotency-key': key } });
+      assert.equal(later.status, 202, JSON.stringify(later.json));
+      assert.notEqual(later.json.batchId, first.json.batchId);
+      assert.equal(await countByReference(reference), 4);
     });
 
     test('rate limit per tenant: 429 with Retry-After as problem+json; other tenants unaffected', async () => {

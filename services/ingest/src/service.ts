@@ -11,6 +11,7 @@ import { toProblem } from './http/problem.js';
 import { registerRequestTracing } from './http/tracing.js';
 import { ingestMigrations } from './infra/migrations/index.js';
 import { OutboxRelay } from './infra/outbox-relay.js';
+import { RoutePreviewSource } from './infra/route-preview.source.js';
 import { TenantsRepository } from './infra/tenants.repository.js';
 
 export interface RunningIngest {
@@ -45,13 +46,19 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
   });
   relay.onPublished = (_count, oldest) => outboxLag.observe((Date.now() - oldest.getTime()) / 1000);
 
+  const routePreview = config.GATEWAY_CONFIG_FILE ? new RoutePreviewSource(config.GATEWAY_CONFIG_FILE, runtime.logger) : undefined;
+  routePreview?.watch(config.INGEST_CONFIG_POLL_MS);
+
   const routes: { method: string; url: string }[] = [];
   const app = await runNestService(
     runtime,
-    IngestModule.register(runtime, config, relay),
+    IngestModule.register(runtime, config, relay, routePreview),
     { port: config.HTTP_PORT, host: config.HTTP_HOST, bodyLimit: config.BODY_LIMIT_BYTES },
     [{ groupId: `${config.KAFKA_GROUP_PREFIX}.ingest`, contracts: [...ingestContracts] }],
-    () => relay.stop(),
+    async () => {
+      routePreview?.stop();
+      await relay.stop();
+    },
     (fastify: FastifyInstance) => {
       fastify.addHook('onRoute', (route) => {
         for (const method of [route.method].flat()) routes.push({ method: method.toLowerCase(), url: route.url });
@@ -77,6 +84,7 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
     routes,
     url: `http://127.0.0.1:${port}`,
     close: async () => {
+      routePreview?.stop();
       await relay.stop();
       await app.close();
       await runtime.publisher.disconnect();

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { acceptedTopicByLane, type AcceptedPayload } from '@sms/contracts';
-import type { MessagesRepository, NewMessage, OutboxEntry } from '../infra/messages.repository.js';
+import type { IdempotencyRecord, MessagesRepository, NewMessage, OutboxEntry } from '../infra/messages.repository.js';
 import type { ValidMessage } from '../domain/send-request.js';
 
 export interface AcceptInput {
@@ -94,17 +94,43 @@ export class AcceptMessagesService {
   /**
    * A bulk send: the batch row, every accepted message and its outbox row in one transaction (three
    * set-based statements however many recipients), so a batch is accepted whole or not at all.
+   *
+   * With an Idempotency-Key the key is claimed in that same transaction together with the response
+   * `respond` builds (ids are chosen before the transaction, so the response is known up front): a retry
+   * with the same key and request gets that stored response back and creates nothing, a different request
+   * is a conflict, and of concurrent requests with one key exactly one creates the batch.
    */
-  async acceptBatch(batch: { id: string; tenantId: string; recipients: number; rejected: number }, inputs: AcceptInput[]): Promise<AcceptedMessage[]> {
+  async acceptBatch<R>(
+    batch: { id: string; tenantId: string; recipients: number; rejected: number },
+    inputs: AcceptInput[],
+    respond: (results: AcceptedMessage[]) => R,
+    idempotency?: { key: string; rawRequest: unknown },
+  ): Promise<{ response: R; replayed: boolean }> {
+    const requestHash = idempotency ? hashRequest('batch', idempotency.rawRequest) : '';
+    if (idempotency) {
+      const existing = await this.repository.findIdempotencyKey(batch.tenantId, idempotency.key);
+      if (existing) return { response: replayBatch<R>(existing, requestHash), replayed: true };
+    }
     const now = new Date();
     const prepared = inputs.map((input) => this.prepare({ ...input, batchId: batch.id }, now));
-    await this.repository.transaction(async (tx) => {
+    const response = respond(prepared.map((p) => p.result));
+    const created = await this.repository.transaction(async (tx) => {
+      if (idempotency) {
+        const claimed = await this.repository.claimIdempotencyKey(tx, batch.tenantId, idempotency.key, requestHash, { batchId: batch.id, response });
+        if (!claimed) return false;
+      }
       await this.repository.insertBatch(tx, { ...batch, accepted: inputs.length });
       await this.repository.insertMessages(tx, prepared.map((p) => p.row));
       await this.repository.insertOutbox(tx, prepared.map((p) => p.outbox));
+      return true;
     });
-    if (prepared.length > 0) this.onCommitted();
-    return prepared.map((p) => p.result);
+    if (created) {
+      if (prepared.length > 0) this.onCommitted();
+      return { response, replayed: false };
+    }
+    const winner = await this.repository.findIdempotencyKey(batch.tenantId, idempotency!.key);
+    if (!winner) throw new Error('idempotency key vanished while racing');
+    return { response: replayBatch<R>(winner, requestHash), replayed: true };
   }
 
   /**
@@ -113,12 +139,12 @@ export class AcceptMessagesService {
    * so exactly one creates the message.
    */
   async acceptIdempotent(input: AcceptInput, key: string, rawRequest: unknown): Promise<{ message: AcceptedMessage; replayed: boolean }> {
-    const requestHash = createHash('sha256').update(JSON.stringify(rawRequest)).digest('hex');
+    const requestHash = hashRequest('message', rawRequest);
     const existing = await this.repository.findIdempotencyKey(input.tenantId, key);
     if (existing) return this.replay(existing, requestHash, input);
     const prepared = this.prepare(input, new Date());
     const created = await this.repository.transaction(async (tx) => {
-      const claimed = await this.repository.claimIdempotencyKey(tx, input.tenantId, key, requestHash, prepared.row.id);
+      const claimed = await this.repository.claimIdempotencyKey(tx, input.tenantId, key, requestHash, { messageId: prepared.row.id });
       if (!claimed) return false;
       await this.repository.insertMessages(tx, [prepared.row]);
       await this.repository.insertOutbox(tx, [prepared.outbox]);
@@ -133,12 +159,8 @@ export class AcceptMessagesService {
     return this.replay(winner, requestHash, input);
   }
 
-  private async replay(
-    existing: { requestHash: string; messageId: string },
-    requestHash: string,
-    input: AcceptInput,
-  ): Promise<{ message: AcceptedMessage; replayed: boolean }> {
-    if (existing.requestHash !== requestHash) throw new IdempotencyConflict();
+  private async replay(existing: IdempotencyRecord, requestHash: string, input: AcceptInput): Promise<{ message: AcceptedMessage; replayed: boolean }> {
+    if (existing.kind !== 'message' || existing.requestHash !== requestHash) throw new IdempotencyConflict();
     const view = await this.repository.findForTenant(input.tenantId, existing.messageId);
     return {
       replayed: true,
@@ -193,4 +215,18 @@ export class AcceptMessagesService {
       result: { id, status: m.sendAt ? 'scheduled' : 'accepted', encoding: m.encoding, segments: m.segments, acceptedAt: accepted.acceptedAt },
     };
   }
+}
+
+/**
+ * The fingerprint a key is bound to. The endpoint is part of it, so a key first used for a single message
+ * and then for a batch (or the other way round) is a different request.
+ */
+function hashRequest(endpoint: 'message' | 'batch', rawRequest: unknown): string {
+  return createHash('sha256').update(endpoint === 'message' ? '' : `${endpoint}\n`).update(JSON.stringify(rawRequest)).digest('hex');
+}
+
+/** The stored response of the batch a key created; the caller's type, as it was serialized from it. */
+function replayBatch<R>(existing: IdempotencyRecord, requestHash: string): R {
+  if (existing.kind !== 'batch' || existing.requestHash !== requestHash) throw new IdempotencyConflict();
+  return existing.response as R;
 }

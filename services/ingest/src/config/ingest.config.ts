@@ -24,6 +24,13 @@ export const ingestConfigShape = {
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
   /** Per-tenant request rate (token bucket per replica); a tenant's own `rate_limit_per_second` wins. 0 = off. */
   RATE_LIMIT_PER_SECOND: z.coerce.number().min(0).default(5_000),
+  /**
+   * The gateway config file the router routes by (carriers and routes). Ingest reads only its routes, to
+   * show in `POST /v1/messages/preview` the route a message would take; unset, previews show no route.
+   */
+  GATEWAY_CONFIG_FILE: z.string().min(1).optional(),
+  /** How often that file is checked for changes (the router's default interval). */
+  INGEST_CONFIG_POLL_MS: z.coerce.number().int().min(50).max(600_000).default(2000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).default(10_000),
 };
 export const loadIngestConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig('ingest', ingestConfigShape, env);

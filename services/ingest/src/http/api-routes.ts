@@ -100,15 +100,44 @@ export const batchViewSchema = z
   })
   .meta({ id: 'Batch' });
 
+export const routePreviewSchema = z
+  .object({
+    outcome: z
+      .enum(['routable', 'no_route', 'no_carrier'])
+      .describe('`routable`: a rule matched and has a carrier; `no_route`: no rule matches (the message would fail); `no_carrier`: every carrier of the rule was skipped'),
+    routeId: z.string().nullable().describe('the matched rule'),
+    rule: z.string().nullable().describe('the matched rule\'s conditions, e.g. `prefix +4479, class otp` or `catch-all`'),
+    strategy: z
+      .enum(['ordered', 'weighted', 'cheapest'])
+      .nullable()
+      .describe('how the first carrier is chosen; `weighted` picks by message id, so a real message\'s first choice may differ from this one'),
+    carriers: z.array(z.string()).describe('carrier ids in attempt order: first choice, then failover'),
+    skipped: z
+      .array(z.object({ carrierId: z.string(), reason: z.string().describe('`not_simulator`: a sandbox key only routes to simulator carriers') }))
+      .describe('carriers of the rule that would not be tried, and why'),
+    country: z.string().nullable().describe('ISO country of the number, when a rule matches on countries'),
+    matchedPrefix: z.string().nullable(),
+  })
+  .meta({
+    id: 'RoutePreview',
+    description:
+      'Resolved by the router\'s own route engine over the same gateway config file, with every carrier assumed healthy: ' +
+      'circuit-breaker state lives in the router, which skips a carrier whose breaker is open (failover to the next). ' +
+      'The router\'s compliance checks (opt-outs, sender registration, quiet hours) are not applied here.',
+  });
+
 export const previewSchema = z
   .object({
     to: z.string(),
     from: z.string(),
     trafficClass: trafficClassSchema,
-    lane: z.string().describe('the dispatch lane the message would travel (routing to a carrier is the router\'s choice)'),
+    lane: z.string().describe('the dispatch lane the message would travel'),
     encoding: encodingSchema,
     segments: z.number().int(),
     sandbox: z.boolean(),
+    route: routePreviewSchema
+      .nullable()
+      .describe('the route the router would take; null when this ingest has no gateway config file (GATEWAY_CONFIG_FILE)'),
   })
   .meta({ id: 'Preview' });
 
@@ -151,14 +180,15 @@ export const apiRoutes = {
     summary: 'Send one message to up to 10,000 recipients (one body for all, or per-recipient values)',
     scope: 'send',
     body: batchRequestSchema,
+    idempotent: true,
     success: { status: 202, schema: batchResultSchema, description: 'the batch id and each recipient\'s outcome' },
-    errors: [400, ...auth, 413, 415],
+    errors: [400, ...auth, 413, 415, 422],
   },
   previewMessage: {
     method: 'post',
     path: '/v1/messages/preview',
     operationId: 'previewMessage',
-    summary: 'Validate a message and show its encoding, segments and lane; sends nothing',
+    summary: 'Validate a message and show its encoding, segments, lane and route (rule, carriers in order, skipped carriers); sends nothing',
     scope: 'send',
     body: sendRequestSchema,
     success: { status: 200, schema: previewSchema, description: 'what sending it would do' },

@@ -1,22 +1,30 @@
 import { randomUUID } from 'node:crypto';
 import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { traceparentOf } from '@sms/telemetry';
-import { AcceptMessagesService, IdempotencyConflict, type AcceptInput } from '../application/accept-messages.service.js';
+import { AcceptMessagesService, IdempotencyConflict, type AcceptInput, type AcceptedMessage } from '../application/accept-messages.service.js';
 import { validateBatchRequest } from '../domain/batch-request.js';
 import { validateSendRequest, type FieldProblem } from '../domain/send-request.js';
 import { MessagesRepository } from '../infra/messages.repository.js';
+import type { RoutePreviewSource } from '../infra/route-preview.source.js';
 import { apiRoutes, messageListQuerySchema, nestPath } from './api-routes.js';
 import { ApiKeyGuard, RequireScope, type AuthenticatedRequest } from './auth.guard.js';
 import { problems } from './problem.js';
 import { requestContext, requestSpan } from './tracing.js';
 
 export const INGEST_LIMITS = Symbol('INGEST_LIMITS');
+export const ROUTE_PREVIEW = Symbol('ROUTE_PREVIEW');
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function requireJsonObject(request: AuthenticatedRequest, body: unknown): asserts body is Record<string, unknown> {
   if (!/^application\/(.+\+)?json\b/i.test(request.headers['content-type'] ?? '')) throw problems.unsupportedMediaType();
   if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
     throw problems.validation([{ field: '(body)', code: 'invalid_type', message: 'the body must be a JSON object' }]);
+  }
+}
+
+function checkIdempotencyKey(key: string | undefined): void {
+  if (key !== undefined && (key.length === 0 || key.length > 255)) {
+    throw problems.validation([{ field: 'Idempotency-Key', code: 'invalid_header', message: 'must be 1 to 255 characters' }]);
   }
 }
 
@@ -38,6 +46,7 @@ export class MessagesController {
     @Inject(AcceptMessagesService) private readonly accept: AcceptMessagesService,
     @Inject(MessagesRepository) private readonly messages: MessagesRepository,
     @Inject(INGEST_LIMITS) private readonly limits: { maxSegments: number },
+    @Inject(ROUTE_PREVIEW) private readonly routes: RoutePreviewSource | null,
   ) {}
 
   @Post(nestPath(apiRoutes.sendMessage, MESSAGES))
@@ -45,9 +54,7 @@ export class MessagesController {
   @RequireScope(apiRoutes.sendMessage.scope)
   async send(@Req() request: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') idempotencyKey?: string) {
     requireJsonObject(request, body);
-    if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 255)) {
-      throw problems.validation([{ field: 'Idempotency-Key', code: 'invalid_header', message: 'must be 1 to 255 characters' }]);
-    }
+    checkIdempotencyKey(idempotencyKey);
     const validation = validateSendRequest(body, this.limits);
     if (!validation.ok) throw problems.validation(validation.problems);
     const ctx = requestContext(request);
@@ -76,8 +83,9 @@ export class MessagesController {
   @Post(nestPath(apiRoutes.sendBatch, MESSAGES))
   @HttpCode(apiRoutes.sendBatch.success.status)
   @RequireScope(apiRoutes.sendBatch.scope)
-  async sendBatch(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
+  async sendBatch(@Req() request: AuthenticatedRequest, @Body() body: unknown, @Headers('idempotency-key') idempotencyKey?: string) {
     requireJsonObject(request, body);
+    checkIdempotencyKey(idempotencyKey);
     const validation = validateBatchRequest(body, this.limits);
     if (!validation.ok) throw problems.validation(validation.problems);
     const ctx = requestContext(request);
@@ -94,15 +102,26 @@ export class MessagesController {
         rejected.push({ index: outcome.index, status: 'rejected', errors: outcome.problems });
       }
     }
-    const results = await this.accept.acceptBatch(
-      { id: batchId, tenantId: request.tenant.tenantId, recipients: validation.recipients.length, rejected: rejected.length },
-      inputs,
-    );
-    const merged: unknown[] = new Array(validation.recipients.length);
-    results.forEach((r, i) => (merged[accepted[i]!] = { index: accepted[i]!, status: r.status, id: r.id, encoding: r.encoding, segments: r.segments }));
-    for (const r of rejected) merged[r.index] = r;
-    requestSpan(request)?.setAttributes({ 'sms.batch_id': batchId, 'sms.tenant_id': request.tenant.tenantId });
-    return { batchId, recipients: validation.recipients.length, accepted: results.length, rejected: rejected.length, results: merged };
+    const respond = (results: AcceptedMessage[]) => {
+      const merged: unknown[] = new Array(validation.recipients.length);
+      results.forEach((r, i) => (merged[accepted[i]!] = { index: accepted[i]!, status: r.status, id: r.id, encoding: r.encoding, segments: r.segments }));
+      for (const r of rejected) merged[r.index] = r;
+      return { batchId, recipients: validation.recipients.length, accepted: results.length, rejected: rejected.length, results: merged };
+    };
+    let outcome;
+    try {
+      outcome = await this.accept.acceptBatch(
+        { id: batchId, tenantId: request.tenant.tenantId, recipients: validation.recipients.length, rejected: rejected.length },
+        inputs,
+        respond,
+        idempotencyKey ? { key: idempotencyKey, rawRequest: body } : undefined,
+      );
+    } catch (error) {
+      if (error instanceof IdempotencyConflict) throw problems.idempotencyMismatch();
+      throw error;
+    }
+    requestSpan(request)?.setAttributes({ 'sms.batch_id': outcome.response.batchId, 'sms.tenant_id': request.tenant.tenantId });
+    return outcome.response;
   }
 
   @Post(nestPath(apiRoutes.previewMessage, MESSAGES))
@@ -113,7 +132,9 @@ export class MessagesController {
     const validation = validateSendRequest(body, this.limits);
     if (!validation.ok) throw problems.validation(validation.problems);
     const m = validation.value;
-    return { to: m.to, from: m.from, trafficClass: m.trafficClass, lane: m.trafficClass, encoding: m.encoding, segments: m.segments, sandbox: request.tenant.sandbox };
+    const sandbox = request.tenant.sandbox;
+    const route = this.routes?.preview({ to: m.to, from: m.from, trafficClass: m.trafficClass, tenantId: request.tenant.tenantId, sandbox }) ?? null;
+    return { to: m.to, from: m.from, trafficClass: m.trafficClass, lane: m.trafficClass, encoding: m.encoding, segments: m.segments, sandbox, route };
   }
 
   @Get(nestPath(apiRoutes.listMessages, MESSAGES))

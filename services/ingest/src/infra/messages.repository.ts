@@ -22,6 +22,11 @@ export interface OutboxEntry {
   availableAt?: string;
 }
 
+/** What an Idempotency-Key stands for: one message, or a batch and the response its first request got. */
+export type IdempotencyRecord =
+  | { requestHash: string; kind: 'message'; messageId: string }
+  | { requestHash: string; kind: 'batch'; batchId: string; response: unknown };
+
 export interface MessageSummary {
   id: string;
   status: MessageStatus;
@@ -191,25 +196,42 @@ export class MessagesRepository {
     return new Set(rows.map((r) => r.key));
   }
 
-  async findIdempotencyKey(tenantId: string, key: string): Promise<{ requestHash: string; messageId: string } | undefined> {
-    const rows: { request_hash: string; message_id: string }[] = await this.db.query(
-      `SELECT request_hash, message_id FROM idempotency_keys
+  async findIdempotencyKey(tenantId: string, key: string): Promise<IdempotencyRecord | undefined> {
+    const rows: { request_hash: string; message_id: string | null; batch_id: string | null; response: unknown }[] = await this.db.query(
+      `SELECT request_hash, message_id, batch_id, response FROM idempotency_keys
        WHERE tenant_id = $1 AND key = $2 AND created_at > now() - interval '24 hours'`,
       [tenantId, key],
     );
     const r = rows[0];
-    return r ? { requestHash: r.request_hash, messageId: r.message_id } : undefined;
+    if (!r) return undefined;
+    return r.batch_id
+      ? { requestHash: r.request_hash, kind: 'batch', batchId: r.batch_id, response: r.response }
+      : { requestHash: r.request_hash, kind: 'message', messageId: r.message_id! };
   }
 
-  /** Claims a key inside the message transaction; false when another request holds it. */
-  async claimIdempotencyKey(tx: EntityManager, tenantId: string, key: string, requestHash: string, messageId: string): Promise<boolean> {
+  /**
+   * Claims a key inside the transaction that creates what the key stands for (a message, or a batch with
+   * the response to replay); false when another request holds it. A concurrent claim of the same key waits
+   * on the primary key until the first transaction ends, so exactly one of them creates anything.
+   */
+  async claimIdempotencyKey(
+    tx: EntityManager,
+    tenantId: string,
+    key: string,
+    requestHash: string,
+    target: { messageId: string } | { batchId: string; response: unknown },
+  ): Promise<boolean> {
+    const messageId = 'messageId' in target ? target.messageId : null;
+    const batchId = 'batchId' in target ? target.batchId : null;
+    const response = 'batchId' in target ? JSON.stringify(target.response) : null;
     // An expired key (older than 24 h) is replaced; a live one makes the insert a no-op.
     const rows: unknown[] = await tx.query(
-      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, message_id = EXCLUDED.message_id, created_at = now()
+      `INSERT INTO idempotency_keys (tenant_id, key, request_hash, message_id, batch_id, response) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+       ON CONFLICT (tenant_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, message_id = EXCLUDED.message_id,
+         batch_id = EXCLUDED.batch_id, response = EXCLUDED.response, created_at = now()
          WHERE idempotency_keys.created_at <= now() - interval '24 hours'
-       RETURNING message_id`,
-      [tenantId, key, requestHash, messageId],
+       RETURNING tenant_id`,
+      [tenantId, key, requestHash, messageId, batchId, response],
     );
     return rows.length > 0;
   }

@@ -1,4 +1,5 @@
 import { IngestInit1764000000000 } from './1764000000000-ingest-init.js';
 import { IngestBatches1764200000000 } from './1764200000000-ingest-batches.js';
+import { IngestBatchIdempotency1764400000000 } from './1764400000000-ingest-batch-idempotency.js';
 
-export const ingestMigrations = [IngestInit1764000000000, IngestBatches1764200000000];
+export const ingestMigrations = [IngestInit1764000000000, IngestBatches1764200000000, IngestBatchIdempotency1764400000000];
