@@ -16,6 +16,8 @@ export interface StartPostgresOptions {
   database?: string;
   /** Progress lines (init, ready). Default: stderr. Server output goes to the log file, not here. */
   log?: (line: string) => void;
+  /** Extra server settings (`-c name=value`), e.g. the load harness's pg_stat_statements. */
+  settings?: Record<string, string>;
 }
 
 export interface PostgresServer {
@@ -164,7 +166,13 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     // builtin C.UTF-8 (PostgreSQL 17+): Unicode-aware upper/lower without depending on OS locales.
     initdbFlags: ['--encoding=UTF8', '--locale-provider=builtin', '--builtin-locale=C.UTF-8', '--locale=C'],
     // Loopback TCP only; no unix socket, so nothing lands in /tmp and parallel clusters cannot collide there.
-    postgresFlags: ['-c', `listen_addresses=${LOCALHOST}`, '-c', 'unix_socket_directories='],
+    postgresFlags: [
+      '-c',
+      `listen_addresses=${LOCALHOST}`,
+      '-c',
+      'unix_socket_directories=',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog,
     onError: onLog,
   });

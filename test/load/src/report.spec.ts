@@ -105,3 +105,15 @@ test('compare shows both runs and the change', () => {
   assert.match(text, /accepted msg\/s \(sustained\).*\+100\.0 %/);
   assert.match(text, /ingest rss peak MB/);
 });
+
+test('database statements, when the harness ran PostgreSQL, are listed with their share of database time', () => {
+  const tracker = tracked(2);
+  for (let seq = 0; seq < 2; seq++) fullJourney(tracker, seq);
+  const r = build(tracker);
+  r.topStatements = [
+    { query: 'INSERT INTO outbox (a | b) VALUES ($1)', calls: 10, totalMs: 300, meanMs: 30, rows: 10 },
+    { query: 'DELETE FROM outbox WHERE id = ANY($1)', calls: 10, totalMs: 100, meanMs: 10, rows: 10 },
+  ];
+  assert.match(renderMarkdown(r), /\| `INSERT INTO outbox \(a \\\| b\) VALUES \(\$1\)` \| 10 \| 300 \| 30\.00 \| 10 \| 75 % \|/);
+  assert.match(renderTerminal(r), /Database time by statement/);
+});

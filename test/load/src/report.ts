@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import type { LoadProfile, TrafficClass } from './profile.js';
 import type { ProcessReport } from './procstat.js';
+import type { StatementStat } from './db-statements.js';
 import { findBounds, judgeTargets, type BoundsFinding, type TargetVerdict } from './bounds.js';
 import { peakPerSecond, summarize, sustainedRate, type Summary } from './stats.js';
 import type { Tracker, TrackedMessage } from './tracker.js';
@@ -63,6 +64,8 @@ export interface LoadReport {
   bounds?: BoundsFinding | null;
   /** The issue's targets this scenario exercises, met or not. */
   targets?: TargetVerdict[];
+  /** PostgreSQL statements by total execution time during the load (when the harness ran PostgreSQL). */
+  topStatements?: StatementStat[];
 }
 
 function commit(): string {
@@ -108,6 +111,7 @@ export function buildReport(input: {
   lag: LagReport[];
   simulatorDuplicates: number;
   simulatorStats: unknown;
+  topStatements?: StatementStat[];
   notes: string[];
   machine: { cores: number; memoryGb: number; cpuModel: string; loadAvgStart?: number; loadAvgEnd?: number };
 }): LoadReport {
@@ -185,6 +189,7 @@ export function buildReport(input: {
       passed: lost === 0 && webhookMissing === 0 && input.simulatorDuplicates === 0 && extraParts === 0 && missingParts === 0 && notAccepted === 0,
     },
     simulatorStats: input.simulatorStats,
+    topStatements: input.topStatements,
     notes,
     durations: { sendS: (input.sendEndedAt - input.startedAt) / 1000, drainS: (input.drainedAt - input.sendEndedAt) / 1000 },
   };
@@ -281,6 +286,18 @@ function sections(r: LoadReport, markdown: boolean): string[] {
   );
   if (r.targets?.length) {
     out.push(h('Targets'), table(['target', 'measured', 'met'], r.targets.map((t) => [t.target, t.measured, t.met ? 'yes' : markdown ? '**no**' : 'NO']), markdown), '');
+  }
+  if (r.topStatements?.length) {
+    const total = r.topStatements.reduce((sum, st) => sum + st.totalMs, 0);
+    out.push(
+      h('Database time by statement (pg_stat_statements, top 10)'),
+      table(
+        ['statement', 'calls', 'total ms', 'mean ms', 'rows', 'share'],
+        r.topStatements.map((st) => [markdown ? `\`${st.query.replace(/\|/g, '\\|')}\`` : st.query.slice(0, 90), f0(st.calls), f0(st.totalMs), st.meanMs.toFixed(2), f0(st.rows), `${Math.round((st.totalMs / Math.max(1, total)) * 100)} %`]),
+        markdown,
+      ),
+      '',
+    );
   }
   if (r.bounds) out.push(h(`What bounds this run: ${r.bounds.stage} (${r.bounds.service}, ${r.bounds.kind === 'cpu' ? 'CPU-bound' : 'waiting, not CPU'})`), ...r.bounds.text.map((t) => `- ${t}`), '');
   const errors = Object.entries(r.errors);

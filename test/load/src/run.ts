@@ -15,6 +15,7 @@ import type { Consumer } from 'kafkajs';
 import { bodyFor, destinationFor, maxMessagesPerRun, pickWeighted, seqOfDestination } from './numbers.js';
 import { plannedMessages, type LoadProfile, type Phase } from './profile.js';
 import { pidListeningOn, ProcessSampler, type WatchedProcess } from './procstat.js';
+import { StatementStats, statementStatsSettings } from './db-statements.js';
 import { buildReport, type LagReport, type LoadReport } from './report.js';
 import { Tracker, type TrackedMessage } from './tracker.js';
 
@@ -62,6 +63,8 @@ async function retry<T>(fn: () => Promise<T>, attempts: number, delayMs: number)
 interface Infra {
   kafkaBrokers: string;
   databaseUrl: string;
+  /** Set when the harness runs its own PostgreSQL (with pg_stat_statements preloaded). */
+  ownPostgres: boolean;
   watched: WatchedProcess[];
   stop(): Promise<void>;
 }
@@ -79,7 +82,7 @@ async function startInfra(options: RunOptions, dir: string, log: (line: string) 
   };
   try {
     [postgres, kafka] = await Promise.all([
-      envDb ? undefined : startPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), log }),
+      envDb ? undefined : startPostgres({ dataDir: join(dir, 'postgres'), port: await freePort(), log, settings: statementStatsSettings }),
       envKafka ? undefined : startKafka({ dataDir: join(dir, 'kafka'), port: await freePort(), controllerPort: await freePort(), log }),
     ]);
     const kafkaBrokers = envKafka ?? kafka!.brokers;
@@ -102,7 +105,7 @@ async function startInfra(options: RunOptions, dir: string, log: (line: string) 
     if (kafkaPid) watched.push({ name: 'kafka', pid: kafkaPid, tree: true });
     if (pgPid) watched.push({ name: 'postgres', pid: pgPid, tree: true });
     if (!kafkaPid || !pgPid) log('note: could not find the pid of the external Kafka or PostgreSQL; its CPU/RSS is not reported');
-    return { kafkaBrokers, databaseUrl, watched, stop };
+    return { kafkaBrokers, databaseUrl, ownPostgres: postgres !== undefined, watched, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -589,6 +592,8 @@ export async function runLoad(options: RunOptions): Promise<LoadReport> {
     cleanups.push(() => Promise.resolve(agent.destroy()));
     const sender = makeSender(tracker, gateway.url, apiKey, receiver.url, publisher, agent, notes);
 
+    // Database time by statement over the load only (the services' migrations ran before this).
+    const statements = infra.ownPostgres ? await StatementStats.start(infra.databaseUrl).catch(() => undefined) : undefined;
     sampler.start(1000);
     const phaseWindows: { name: string; startedAt: number; endedAt: number; sent: number }[] = [];
     for (const [i, phase] of profile.phases.entries()) {
@@ -633,6 +638,7 @@ export async function runLoad(options: RunOptions): Promise<LoadReport> {
     const processes = sampler.stop();
     const duplicates = (await (await fetch(`${gateway.simulatorUrl}/duplicates`)).json()) as { count: number };
     const simStats = (await (await fetch(`${gateway.simulatorUrl}/stats`)).json()) as unknown;
+    const topStatements = await statements?.top(10).catch(() => undefined);
 
     gatewayStopped = true;
     await gateway.stop(); // also flushes --cpu-prof profiles
@@ -649,6 +655,7 @@ export async function runLoad(options: RunOptions): Promise<LoadReport> {
       lag: lag.report(),
       simulatorDuplicates: duplicates.count,
       simulatorStats: simStats,
+      topStatements,
       notes,
       machine: { cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), cpuModel: cpus()[0]?.model ?? 'unknown', loadAvgStart, loadAvgEnd: loadavg()[0]! },
     });
