@@ -50,6 +50,14 @@ export interface BatchConsumerOptions {
   concurrency?: number;
   /** Largest slice of a fetched partition batch handed to a handler at once. */
   maxBatchSize?: number;
+  /**
+   * Fetch size limits (kafkajs maxBytesPerPartition / maxBytes; defaults 2 MiB / 10 MiB). kafkajs decodes a
+   * whole fetch response in one synchronous run, so a backlog fetched in 10 MiB pieces blocks the event
+   * loop for every other consumer of the process for that long; a bulk lane sharing a process with a
+   * latency-sensitive one fetches in smaller pieces.
+   */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
   /** Attempts of a whole slice before falling back to one event at a time. */
   batchAttempts?: number;
   /** Attempts of a single event before it is dead-lettered (unless the failure is infrastructure). */
@@ -88,7 +96,8 @@ export class BatchConsumer {
       sessionTimeout: 30000,
       heartbeatInterval: 3000,
       maxWaitTimeInMs: 100,
-      maxBytesPerPartition: 2 * 1024 * 1024,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? 2 * 1024 * 1024,
+      ...(options.maxBytes !== undefined ? { maxBytes: options.maxBytes } : {}),
       allowAutoTopicCreation: false,
     });
     for (const subscription of options.subscriptions as EventSubscription<unknown>[]) {

@@ -31,6 +31,9 @@ export interface KafkaBatchServerOptions {
   logger: KafkaCoreLogger;
   concurrency?: number;
   maxBatchSize?: number;
+  /** Fetch size limits, see BatchConsumerOptions. */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
   hooks?: ConsumerHooks;
   /**
    * When several batch servers share one app (e.g. one consumer group per lane), each owns only its
@@ -63,6 +66,8 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
         logger: this.options.logger,
         concurrency: this.options.concurrency,
         maxBatchSize: this.options.maxBatchSize,
+        maxBytesPerPartition: this.options.maxBytesPerPartition,
+        maxBytes: this.options.maxBytes,
         hooks: this.options.hooks,
       });
       await this.consumer.start();

@@ -71,6 +71,9 @@ export interface ConsumerGroupSpec {
   contracts: EventContract<unknown>[];
   concurrency?: number;
   maxBatchSize?: number;
+  /** Fetch size limits, see BatchConsumerOptions in @sms/kafka. */
+  maxBytesPerPartition?: number;
+  maxBytes?: number;
   /** Called with this replica's partitions after each rebalance of the group (see ConsumerHooks.onAssignment). */
   onAssignment?(assignment: Readonly<Record<string, number[]>>): void;
 }
@@ -115,6 +118,8 @@ export async function runNestService(
       logger: runtime.logger,
       concurrency: spec.concurrency,
       maxBatchSize: spec.maxBatchSize,
+      maxBytesPerPartition: spec.maxBytesPerPartition,
+      maxBytes: spec.maxBytes,
       ownsAllHandlers: consumers.length === 1,
       hooks: {
         onConsumed: (topic, count) => consumed.inc({ topic }, count),

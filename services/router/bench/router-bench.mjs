@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Router throughput: pre-fill the accepted topic, start one router process, and time how fast the lane
+// Router throughput: pre-fill the accepted topics, start one router process, and time how fast the lane
 // topics fill. Runs on a private Kafka and PostgreSQL (fresh ports, throw-away data) so it never routes
 // anyone else's traffic. Usage (always under the bench lock, the box is shared):
 //   flock /tmp/bench.lock node services/router/bench/router-bench.mjs [--messages 200000] [--cpu-prof]
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { AcceptedV1, DispatchOtpV1, DispatchPromotionalV1, DispatchTransactionalV1, topicSpecs } from '@sms/contracts';
+import { acceptedTopicByLane, DispatchOtpV1, DispatchPromotionalV1, DispatchTransactionalV1, topicSpecs } from '@sms/contracts';
 import { createKafka, ensureTopics, silentLogger } from '@sms/kafka';
 import { freePort, startKafka, startPostgres } from '@sms/local-stack';
 
@@ -45,14 +45,14 @@ try {
   const fillStart = Date.now();
   const chunk = 5000;
   for (let sent = 0; sent < total; sent += chunk) {
-    const messages = [];
+    const messages = { otp: [], transactional: [], promotional: [] };
     for (let i = sent; i < Math.min(total, sent + chunk); i++) {
       const messageId = randomUUID();
       const now = new Date().toISOString();
       const envelope = {
         eventId: randomUUID(),
-        type: AcceptedV1.type,
-        version: AcceptedV1.version,
+        type: acceptedTopicByLane.otp.type,
+        version: acceptedTopicByLane.otp.version,
         occurredAt: now,
         tenantId: i % 10 === 0 ? 'acme' : 'bench',
         messageId,
@@ -68,9 +68,13 @@ try {
           sandbox: false,
         },
       };
-      messages.push({ key: messageId, value: JSON.stringify(envelope) });
+      messages[lanes[i % 3]].push({ key: messageId, value: JSON.stringify(envelope) });
     }
-    await producer.send({ topic: AcceptedV1.topic, messages, acks: -1 });
+    // Each lane has its own accepted topic (and router consumer group).
+    await producer.sendBatch({
+      topicMessages: lanes.map((lane) => ({ topic: acceptedTopicByLane[lane].topic, messages: messages[lane] })),
+      acks: -1,
+    });
   }
   await producer.disconnect();
   log(`pre-filled ${total} accepted events in ${((Date.now() - fillStart) / 1000).toFixed(1)} s`);

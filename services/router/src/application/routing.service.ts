@@ -341,11 +341,15 @@ export class RoutingService {
  * (dispatch-failed) and inbound stop keywords keep the original group `<prefix>.router`.
  */
 export function routerConsumerGroups(prefix: string): ConsumerGroupSpec[] {
+  // kafkajs decodes a whole fetch response synchronously: a backlog fetched with the default limits
+  // (2 MiB a partition) blocked this process's event loop, OTP consumer included, for over a second. The
+  // bulk lanes fetch at most 256 KiB (~400 events) at a time, so the OTP lane waits tens of ms at most.
+  const bulkFetch = { maxBytesPerPartition: 64 * 1024, maxBytes: 256 * 1024 };
   return [
     // Small batches for OTP: a batch is routed as one unit, so its size bounds the wait of its last message.
     { groupId: `${prefix}.router.otp`, contracts: [AcceptedOtpV1 as EventContract<unknown>], maxBatchSize: 100, concurrency: AcceptedOtpV1.partitions },
-    { groupId: `${prefix}.router.transactional`, contracts: [AcceptedTransactionalV1 as EventContract<unknown>], concurrency: AcceptedTransactionalV1.partitions },
-    { groupId: `${prefix}.router.promotional`, contracts: [AcceptedPromotionalV1 as EventContract<unknown>] },
+    { groupId: `${prefix}.router.transactional`, contracts: [AcceptedTransactionalV1 as EventContract<unknown>], ...bulkFetch },
+    { groupId: `${prefix}.router.promotional`, contracts: [AcceptedPromotionalV1 as EventContract<unknown>], ...bulkFetch },
     { groupId: `${prefix}.router`, contracts: [DispatchFailedV1, MoReceivedV1] as EventContract<unknown>[] },
   ];
 }
