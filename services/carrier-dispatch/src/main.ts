@@ -7,6 +7,7 @@ import { loadCarrierDispatchConfig } from './config/carrier-dispatch.config.js';
 import { CarrierRegistry } from './infra/carrier-registry.js';
 import { CarrierDispatchInit1764000000000 } from './infra/migrations/1764000000000-carrier-dispatch-init.js';
 import { DispatchRetries1764100000000 } from './infra/migrations/1764100000000-dispatch-retries.js';
+import { RetryTraceparent1764200000000 } from './infra/migrations/1764200000000-retry-traceparent.js';
 import { RetryScheduler } from './infra/retry-scheduler.js';
 import { LaneOwnership } from './infra/lane-ownership.js';
 import { ReceiptForwarder } from './infra/receipt-forwarder.js';
@@ -15,7 +16,7 @@ const config = loadCarrierDispatchConfig();
 const gatewayFile = loadGatewayFile(config.GATEWAY_CONFIG_FILE);
 const runtime = await createServiceRuntime('carrier-dispatch', config, {
   schema: 'carrier_dispatch',
-  migrations: [CarrierDispatchInit1764000000000, DispatchRetries1764100000000],
+  migrations: [CarrierDispatchInit1764000000000, DispatchRetries1764100000000, RetryTraceparent1764200000000],
 });
 
 const forwarded = new Counter({

@@ -8,7 +8,7 @@ import {
 } from '@sms/contracts';
 import type { ConsumedEvent, EventDraft, EventPublisher } from '@sms/kafka';
 import { SmppCommandError, SmppSessionError, commandStatusName } from '@sms/smpp';
-import { SpanKind, withSpan } from '@sms/telemetry';
+import { SpanKind, traceparentOf, withSpan } from '@sms/telemetry';
 import { normaliseCarrierMessageId } from '../domain/carrier-message-id.js';
 import { classifySessionError, classifySmppStatus, type FailureClass } from '../domain/error-map.js';
 import { decideRetry, type RetrySettings } from '../domain/retry-policy.js';
@@ -16,7 +16,7 @@ import type { CarrierRegistry } from '../infra/carrier-registry.js';
 import { HttpCarrierError } from '../infra/http-carrier-route.js';
 import { BreakerOpenError, type PartRequest } from '../infra/route.js';
 import type { RetryScheduler, ScheduledRetry } from '../infra/retry-scheduler.js';
-import type { PartOutcome, SubmitLedgerRepository } from '../infra/submit-ledger.repository.js';
+import type { SubmitLedgerRepository } from '../infra/submit-ledger.repository.js';
 
 /**
  * What to do with a part that was in flight when a previous process died (claimed, never answered):
@@ -69,7 +69,13 @@ export class DispatchService {
     const submitted: EventDraft<SubmittedPayload>[] = [];
     const failed: EventDraft<DispatchFailedPayload>[] = [];
     const transient: { event: ConsumedEvent<DispatchPayload>; failure: SubmitFailure }[] = [];
-    const outcomes: PartOutcome[] = [];
+    const recorded: Promise<void>[] = [];
+    const record = (outcome: Parameters<SubmitLedgerRepository['recordSoon']>[0]) => {
+      const written = this.ledger.recordSoon(outcome);
+      // Awaited below with the others; until then a failed write must not count as an unhandled rejection.
+      written.catch(() => undefined);
+      recorded.push(written);
+    };
     const now = Date.now();
 
     const plans = events.map((event) => {
@@ -136,22 +142,34 @@ export class DispatchService {
             },
           },
           async (span) => {
-            const results = await Promise.allSettled(mine.map((part) => route.submit(part.request)));
+            // Each part's outcome goes to the ledger as soon as its answer arrives, not when the batch ends:
+            // a crash then resends at most the parts still in flight.
+            const results = await Promise.all(
+              mine.map((part) =>
+                route.submit(part.request).then(
+                  (answer) => {
+                    const carrierMessageId = normaliseCarrierMessageId(answer.messageId);
+                    record({ messageId, partIndex: part.index, state: 'submitted', carrierMessageId });
+                    return { index: part.index, carrierMessageId, submittedAt: new Date() };
+                  },
+                  (error: unknown) => {
+                    const failure = this.classify(error);
+                    record({ messageId, partIndex: part.index, state: 'failed', error: failure.message.slice(0, 500) });
+                    return failure;
+                  },
+                ),
+              ),
+            );
             let firstFailure: SubmitFailure | undefined;
             const newlySubmitted: { index: number; carrierMessageId: string; submittedAt: Date }[] = [];
-            results.forEach((result, i) => {
-              const index = mine[i]!.index;
-              if (result.status === 'fulfilled') {
-                const carrierMessageId = normaliseCarrierMessageId(result.value.messageId);
-                outcomes.push({ messageId, partIndex: index, state: 'submitted', carrierMessageId });
-                newlySubmitted.push({ index, carrierMessageId, submittedAt: new Date() });
-              } else {
-                const failure = this.classify(result.reason);
-                // The most severe verdict decides the message (a permanent part ends it, a failover part beats a retry).
-                if (!firstFailure || severity[failure.failure.disposition] > severity[firstFailure.failure.disposition]) firstFailure = failure;
-                outcomes.push({ messageId, partIndex: index, state: 'failed', error: failure.message.slice(0, 500) });
+            for (const result of results) {
+              if ('carrierMessageId' in result) {
+                newlySubmitted.push(result);
+                continue;
               }
-            });
+              // The most severe verdict decides the message (a permanent part ends it, a failover part beats a retry).
+              if (!firstFailure || severity[result.failure.disposition] > severity[firstFailure.failure.disposition]) firstFailure = result;
+            }
             span.setAttribute('sms.status', firstFailure ? `failed:${firstFailure.failure.reason}` : 'submitted');
             if (firstFailure) {
               if (firstFailure.failure.disposition === 'retry') transient.push({ event, failure: firstFailure });
@@ -166,9 +184,9 @@ export class DispatchService {
         );
       }),
     );
-    const scheduled = await this.planRetries(transient, failed);
     // Ledger first: once a submit_sm_resp is recorded, no redelivery can send that part again.
-    await this.ledger.record(outcomes);
+    await Promise.all(recorded);
+    const scheduled = await this.planRetries(transient, failed);
     await this.retries.schedule(scheduled);
     await this.publisher.publishMany([
       { contract: SubmittedV1, drafts: submitted },
@@ -202,6 +220,7 @@ export class DispatchService {
           retry: decision.retry,
           dueAt: decision.dueAt,
           reason: failure.failure.reason,
+          traceparent: traceparentOf(event.context),
         });
         this.retryHooks.onScheduled?.(p.trafficClass, failure.failure.reason);
       } else {

@@ -1,6 +1,7 @@
 import { dispatchTopicByLane, type DispatchPayload, type TrafficClass } from '@sms/contracts';
 import type { EventPublisher } from '@sms/kafka';
 import type { Logger } from '@sms/platform';
+import { contextFromTraceparent } from '@sms/telemetry';
 import type { DataSource } from 'typeorm';
 
 export interface ScheduledRetry {
@@ -10,6 +11,8 @@ export interface ScheduledRetry {
   retry: number;
   dueAt: Date;
   reason: string;
+  /** The failed dispatch's trace context, so the republished retry continues the message's trace. */
+  traceparent?: string;
 }
 
 /**
@@ -45,12 +48,13 @@ export class RetryScheduler {
   async schedule(retries: ScheduledRetry[]): Promise<void> {
     if (retries.length === 0) return;
     await this.db.query(
-      `INSERT INTO dispatch_retries (message_id, attempt, lane, retries, state, due_at, tenant_id, payload, reason)
-       SELECT r.message_id, r.attempt, r.lane, r.retries, 'scheduled', r.due_at, r.tenant_id, r.payload, r.reason
-       FROM jsonb_to_recordset($1::jsonb) AS r(message_id uuid, attempt int, lane text, retries int, due_at timestamptz, tenant_id text, payload jsonb, reason text)
+      `INSERT INTO dispatch_retries (message_id, attempt, lane, retries, state, due_at, tenant_id, payload, reason, traceparent)
+       SELECT r.message_id, r.attempt, r.lane, r.retries, 'scheduled', r.due_at, r.tenant_id, r.payload, r.reason, r.traceparent
+       FROM jsonb_to_recordset($1::jsonb)
+         AS r(message_id uuid, attempt int, lane text, retries int, due_at timestamptz, tenant_id text, payload jsonb, reason text, traceparent text)
        ON CONFLICT (message_id, attempt) DO UPDATE
          SET retries = GREATEST(dispatch_retries.retries, EXCLUDED.retries), state = 'scheduled', due_at = EXCLUDED.due_at,
-             reason = EXCLUDED.reason, updated_at = now()`,
+             reason = EXCLUDED.reason, traceparent = COALESCE(EXCLUDED.traceparent, dispatch_retries.traceparent), updated_at = now()`,
       [
         JSON.stringify(
           retries.map((r) => ({
@@ -62,6 +66,7 @@ export class RetryScheduler {
             tenant_id: r.tenantId,
             payload: r.payload,
             reason: r.reason,
+            traceparent: r.traceparent ?? null,
           })),
         ),
       ],
@@ -105,8 +110,8 @@ export class RetryScheduler {
   /** Republishes up to one page of due retries; returns how many. */
   async releaseDue(limit = 200): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const rows: { message_id: string; attempt: number; tenant_id: string; lane: TrafficClass; payload: DispatchPayload }[] = await tx.query(
-        `SELECT message_id, attempt, tenant_id, lane, payload FROM dispatch_retries
+      const rows: { message_id: string; attempt: number; tenant_id: string; lane: TrafficClass; payload: DispatchPayload; traceparent: string | null }[] = await tx.query(
+        `SELECT message_id, attempt, tenant_id, lane, payload, traceparent FROM dispatch_retries
          WHERE state = 'scheduled' AND due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [limit],
       );
@@ -116,7 +121,7 @@ export class RetryScheduler {
       await this.publisher.publishMany(
         [...byLane.entries()].map(([lane, laneRows]) => ({
           contract: dispatchTopicByLane[lane],
-          drafts: laneRows.map((r) => ({ tenantId: r.tenant_id, messageId: r.message_id, payload: r.payload })),
+          drafts: laneRows.map((r) => ({ tenantId: r.tenant_id, messageId: r.message_id, payload: r.payload, context: contextFromTraceparent(r.traceparent) })),
         })),
       );
       await tx.query(

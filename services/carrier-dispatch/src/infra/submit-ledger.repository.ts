@@ -19,7 +19,39 @@ export interface PartOutcome {
 }
 
 export class SubmitLedgerRepository {
+  private queued: { outcome: PartOutcome; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private flushing = false;
+
   constructor(private readonly db: DataSource) {}
+
+  /**
+   * Records one part's outcome as soon as its answer arrives (group commit: outcomes arriving while a write
+   * is under way go in the next one), so a crash can resend at most the parts still in flight, not a whole
+   * batch's. Resolves once the outcome is in the database.
+   */
+  recordSoon(outcome: PartOutcome): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queued.push({ outcome, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queued.length > 0) {
+        const batch = this.queued.splice(0, 2000);
+        try {
+          await this.record(batch.map((q) => q.outcome));
+          for (const q of batch) q.resolve();
+        } catch (error) {
+          for (const q of batch) q.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
 
   async findByMessages(messageIds: string[]): Promise<LedgerRow[]> {
     if (messageIds.length === 0) return [];
