@@ -2,6 +2,7 @@ export {
   RouteTable,
   allHealthy,
   carrierOrder,
+  callingCodeOf,
   countryOf,
   hash32,
   type BreakerState,

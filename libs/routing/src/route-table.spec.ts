@@ -1,8 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import { getCountries, getCountryCallingCode, parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import {
   RouteTable,
+  callingCodeOf,
   carrierOrder,
   countryOf,
   type BreakerState,
@@ -79,6 +82,36 @@ describe('route table: matching', () => {
     assert.equal(countryOf('+447911000001'), 'GB');
     assert.equal(countryOf('+12125550123'), 'US');
     assert.equal(countryOf('+999123'), undefined);
+  });
+
+  test('country lookup agrees with a full libphonenumber parse for numbers of every calling code', () => {
+    const codes = [...new Set(getCountries().map((c) => getCountryCallingCode(c)))];
+    // Non-geographic and unassigned codes too: those must fall through to the full parse.
+    const code = fc.oneof(fc.constantFrom(...codes, '800', '808', '870', '881', '882', '883', '888', '979', '999', '0'), fc.stringMatching(/^[0-9]{1,3}$/));
+    fc.assert(
+      fc.property(code, fc.stringMatching(/^[0-9]{0,19}$/), (cc, national) => {
+        const to = `+${cc}${national}`;
+        assert.equal(countryOf(to), parsePhoneNumberFromString(to)?.country, to);
+      }),
+      { numRuns: 10_000 },
+    );
+    for (const to of ['+331', '+3312', '+33123456789012345678', '+4479110001', '+447797123456', '+16135550123', '+80012345678', '+33 6 12', '']) {
+      assert.equal(countryOf(to), parsePhoneNumberFromString(to)?.country, to);
+    }
+  });
+
+  test('a number outside every country rule\'s calling codes is routed without a country lookup', () => {
+    assert.equal(callingCodeOf('FR'), '33');
+    assert.equal(callingCodeOf('XX'), undefined);
+    const countries = new RouteTable(routesSchema.parse([
+      { id: 'default', carriers: ['a'] },
+      { id: 'fr', match: { countries: ['FR', 'XX'] }, carriers: ['b'] },
+    ]));
+    const gb = countries.resolve({ to: '+447911000001', trafficClass: 'otp', tenantId: 't' })!;
+    assert.equal(gb.routeId, 'default');
+    assert.equal(gb.country, undefined, 'not looked up');
+    const fr = countries.resolve({ to: '+33612345678', trafficClass: 'otp', tenantId: 't' })!;
+    assert.deepEqual([fr.routeId, fr.country], ['fr', 'FR']);
   });
 
   test('explain lists every rule with why it did or did not match', () => {

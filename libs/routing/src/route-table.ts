@@ -1,4 +1,4 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { getCountries, getCountryCallingCode, parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max';
 
 /**
  * The traffic classes (lanes). Declared here rather than imported from @sms/contracts so this library stays
@@ -65,6 +65,7 @@ export interface RouteDecision {
   /** Every carrier's breaker is open: they are tried anyway, in order (health may be stale). */
   allBreakersOpen: boolean;
   matchedPrefix?: string;
+  /** The number's country, when a country rule could match it (otherwise not looked up). */
   country?: string;
   /** The rule's conditions, for the status history and the explain API. */
   conditions: string;
@@ -96,14 +97,19 @@ interface Candidate {
  */
 export class RouteTable {
   private readonly carriers: Map<string, CarrierInfo>;
-  private readonly needsCountry: boolean;
+  /**
+   * `+<calling code>` of every country some rule names: a number starting with none of them cannot match a
+   * country rule, so its country is not looked up at all.
+   */
+  private readonly countryPrefixes: readonly string[];
 
   constructor(
     private readonly routes: readonly RouteConfig[],
     carriers: readonly CarrierInfo[] = [],
   ) {
     this.carriers = new Map(carriers.map((c) => [c.id, c]));
-    this.needsCountry = routes.some((r) => r.match.countries !== undefined);
+    const codes = new Set(routes.flatMap((r) => r.match.countries ?? []).map(callingCodeOf));
+    this.countryPrefixes = [...codes].filter((c) => c !== undefined).map((c) => `+${c}`);
   }
 
   get size(): number {
@@ -111,7 +117,7 @@ export class RouteTable {
   }
 
   resolve(request: RouteRequest, health: CarrierHealthView = allHealthy): RouteDecision | undefined {
-    const country = this.needsCountry ? countryOf(request.to) : undefined;
+    const country = this.countryPrefixes.some((p) => request.to.startsWith(p)) ? countryOf(request.to) : undefined;
     let best: Candidate | undefined;
     for (const route of this.routes) {
       const candidate = matchRoute(route, request, country);
@@ -256,7 +262,44 @@ export function hash32(text: string): number {
   return h >>> 0;
 }
 
-/** ISO country of a number as libphonenumber-js assigns it (undefined for unassigned ranges). */
+/** Geographic calling codes (without `+`) to the countries that share them, from libphonenumber's metadata. */
+const countriesByCallingCode = new Map<string, CountryCode[]>();
+for (const country of getCountries()) {
+  const code = getCountryCallingCode(country);
+  const list = countriesByCallingCode.get(code);
+  if (list) list.push(country);
+  else countriesByCallingCode.set(code, [country]);
+}
+
+/** The calling code (1-3 digits, without `+`) a country's numbers start with; undefined for an unknown code. */
+export function callingCodeOf(country: string): string | undefined {
+  try {
+    return getCountryCallingCode(country as CountryCode);
+  } catch {
+    return undefined;
+  }
+}
+
+const E164_DIGITS = /^\+\d+$/;
+
+/**
+ * ISO country of a number as libphonenumber-js assigns it (undefined for unassigned ranges).
+ *
+ * Full parsing costs ~10 µs a number, a large share of routing one message. For a calling code that only
+ * one country uses (e.g. +33), libphonenumber assigns that country to any number of a viable length (2 to
+ * 17 national digits) without looking further, so the same answer is computed here from the code alone;
+ * shared codes (+1, +44, +7, ...) and anything unusual go through the full parse. The spec checks the two
+ * agree over generated numbers of every calling code.
+ */
 export function countryOf(to: string): string | undefined {
+  if (E164_DIGITS.test(to)) {
+    for (let length = 1; length <= 3 && length < to.length; length++) {
+      const countries = countriesByCallingCode.get(to.slice(1, 1 + length));
+      if (!countries) continue;
+      const national = to.length - 1 - length;
+      if (countries.length === 1 && national >= 2 && national <= 17) return countries[0];
+      break;
+    }
+  }
   return parsePhoneNumberFromString(to)?.country;
 }
