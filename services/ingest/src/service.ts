@@ -26,7 +26,7 @@ export interface RunningIngest {
 
 /** Starts ingest; main.ts runs it as a process, integration tests in-process. */
 export async function startIngest(config: IngestConfig): Promise<RunningIngest> {
-  const runtime = await createServiceRuntime('ingest', config, { schema: 'ingest', migrations: ingestMigrations });
+  const runtime = await createServiceRuntime('ingest', config, { schema: 'ingest', migrations: ingestMigrations, poolSize: config.DB_POOL_SIZE });
 
   if (config.DEMO_TENANT_ID && config.DEMO_API_KEY) {
     const tenants = new TenantsRepository(runtime.dataSource);
@@ -37,6 +37,7 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
   const relay = new OutboxRelay(runtime.dataSource, runtime.publisher, runtime.logger, {
     pollMs: config.OUTBOX_POLL_MS,
     batch: config.OUTBOX_BATCH,
+    loops: config.OUTBOX_LOOPS,
   });
   const outboxLag = new Histogram({
     name: 'ingest_outbox_relay_delay_seconds',

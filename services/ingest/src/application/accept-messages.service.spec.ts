@@ -5,22 +5,15 @@ import type { MessagesRepository, NewMessage } from '../infra/messages.repositor
 import { validateSendRequest } from '../domain/send-request.js';
 import { AcceptMessagesService } from './accept-messages.service.js';
 
-/** A repository that records which messages were committed together. */
+/** A repository that records which messages were committed together (one statement per group). */
 function fakeRepository(options: { failGroup?: number } = {}) {
   const groups: string[][] = [];
-  let current: string[] = [];
   const repository = {
-    transaction: async (work: (tx: EntityManager) => Promise<void>) => {
-      current = [];
+    insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => {
       await new Promise((r) => setTimeout(r, 5));
-      await work({} as EntityManager);
-      groups.push(current);
+      groups.push(accepted.messages.map((r) => r.id));
       if (options.failGroup === groups.length) throw new Error('database down');
     },
-    insertMessages: async (_tx: EntityManager, rows: NewMessage[]) => {
-      current.push(...rows.map((r) => r.id));
-    },
-    insertOutbox: async () => undefined,
   };
   return { repository: repository as unknown as MessagesRepository, groups };
 }

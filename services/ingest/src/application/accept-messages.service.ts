@@ -39,7 +39,7 @@ export class AcceptMessagesService {
     private readonly defaultValiditySeconds: number,
     private readonly onCommitted: () => void,
     /** Group commit: at most this many transactions of queued single messages in flight. */
-    private readonly groupCommit: { maxInFlight: number; maxGroup: number } = { maxInFlight: 2, maxGroup: 500 },
+    private readonly groupCommit: { maxInFlight: number; maxGroup: number } = { maxInFlight: 3, maxGroup: 500 },
   ) {}
 
   /**
@@ -60,10 +60,7 @@ export class AcceptMessagesService {
     const group = this.pending.splice(0, this.groupCommit.maxGroup);
     this.flushing++;
     void this.repository
-      .transaction(async (tx) => {
-        await this.repository.insertMessages(tx, group.map((p) => p.prepared.row));
-        await this.repository.insertOutbox(tx, group.map((p) => p.prepared.outbox));
-      })
+      .insertAccepted(undefined, { messages: group.map((p) => p.prepared.row), outbox: group.map((p) => p.prepared.outbox) })
       .then(
         () => {
           this.onCommitted();
@@ -83,10 +80,7 @@ export class AcceptMessagesService {
   async accept(inputs: AcceptInput[]): Promise<AcceptedMessage[]> {
     const now = new Date();
     const prepared = inputs.map((input) => this.prepare(input, now));
-    await this.repository.transaction(async (tx) => {
-      await this.repository.insertMessages(tx, prepared.map((p) => p.row));
-      await this.repository.insertOutbox(tx, prepared.map((p) => p.outbox));
-    });
+    await this.repository.insertAccepted(undefined, { messages: prepared.map((p) => p.row), outbox: prepared.map((p) => p.outbox) });
     this.onCommitted();
     return prepared.map((p) => p.result);
   }
@@ -114,16 +108,18 @@ export class AcceptMessagesService {
     const now = new Date();
     const prepared = inputs.map((input) => this.prepare({ ...input, batchId: batch.id }, now));
     const response = respond(prepared.map((p) => p.result));
-    const created = await this.repository.transaction(async (tx) => {
-      if (idempotency) {
+    const rows = { messages: prepared.map((p) => p.row), outbox: prepared.map((p) => p.outbox), batch: { ...batch, accepted: inputs.length } };
+    let created = true;
+    if (idempotency) {
+      created = await this.repository.transaction(async (tx) => {
         const claimed = await this.repository.claimIdempotencyKey(tx, batch.tenantId, idempotency.key, requestHash, { batchId: batch.id, response });
         if (!claimed) return false;
-      }
-      await this.repository.insertBatch(tx, { ...batch, accepted: inputs.length });
-      await this.repository.insertMessages(tx, prepared.map((p) => p.row));
-      await this.repository.insertOutbox(tx, prepared.map((p) => p.outbox));
-      return true;
-    });
+        await this.repository.insertAccepted(tx, rows);
+        return true;
+      });
+    } else {
+      await this.repository.insertAccepted(undefined, rows);
+    }
     if (created) {
       if (prepared.length > 0) this.onCommitted();
       return { response, replayed: false };
@@ -146,8 +142,7 @@ export class AcceptMessagesService {
     const created = await this.repository.transaction(async (tx) => {
       const claimed = await this.repository.claimIdempotencyKey(tx, input.tenantId, key, requestHash, { messageId: prepared.row.id });
       if (!claimed) return false;
-      await this.repository.insertMessages(tx, [prepared.row]);
-      await this.repository.insertOutbox(tx, [prepared.outbox]);
+      await this.repository.insertAccepted(tx, { messages: [prepared.row], outbox: [prepared.outbox] });
       return true;
     });
     if (created) {

@@ -11,6 +11,13 @@ export const ingestConfigShape = {
   /** Outbox relay: fallback poll interval when no in-process wake-up happened (ms). */
   OUTBOX_POLL_MS: z.coerce.number().int().min(5).default(200),
   OUTBOX_BATCH: z.coerce.number().int().min(1).max(5000).default(1000),
+  /**
+   * PostgreSQL connections of this replica. Sized for what may hold one at once: group commits (3), relay
+   * loops (OUTBOX_LOOPS, each across a Kafka round trip), the consumer's partitions (3), API reads.
+   */
+  DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+  /** Relay loops working side by side while the outbox has a backlog (one when it does not). */
+  OUTBOX_LOOPS: z.coerce.number().int().min(1).max(16).default(4),
   /** Seeded on start when set: the demo tenant and its API key (what `npm start` prints). */
   DEMO_TENANT_ID: z.string().min(1).max(64).optional(),
   DEMO_API_KEY: z.string().min(20).optional(),

@@ -1,6 +1,16 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
-import { StatusChangedV1, acceptedTopicByLane, allContracts, isAcceptedTopic, type AcceptedPayload, type EventContract, type StatusChangedPayload } from '@sms/contracts';
+import {
+  LEGACY_ACCEPTED_TOPIC,
+  StatusChangedV1,
+  acceptedContracts,
+  acceptedTopicByLane,
+  allContracts,
+  isAcceptedTopic,
+  type AcceptedPayload,
+  type EventContract,
+  type StatusChangedPayload,
+} from '@sms/contracts';
 import type { EventDraft, EventPublisher } from '@sms/kafka';
 import { contextFromTraceparent } from '@sms/telemetry';
 import type { Logger } from '@sms/platform';
@@ -24,6 +34,13 @@ type OutboxRow = {
  *
  * Woken in-process right after a commit (low latency for OTP), with a poll as the fallback for rows
  * written by another replica or left by a crash. SKIP LOCKED lets several replicas relay side by side.
+ *
+ * Throughput: one loop is bound by latency (select, publish and wait for Kafka's ack, delete, commit), not
+ * by CPU. So when a batch comes back full (a backlog, e.g. after a bulk send) up to `loops - 1` helper loops
+ * join the main one; SKIP LOCKED gives each disjoint rows, and one loop's select overlaps another's publish.
+ * The helpers take only accepted rows, whose order does not matter (one event per message, and the router
+ * consumes them by message key); every other row (api-key-changed: a key's creation must reach consumers
+ * before its revocation) stays with the main loop, which takes rows in id order, one batch at a time.
  */
 export class OutboxRelay {
   private readonly contracts = new Map<string, EventContract<unknown>>(allContracts.map((c) => [c.topic, c]));
@@ -39,7 +56,7 @@ export class OutboxRelay {
     private readonly db: DataSource,
     private readonly publisher: EventPublisher,
     private readonly logger: Logger,
-    private readonly options: { pollMs: number; batch: number },
+    private readonly options: { pollMs: number; batch: number; loops?: number },
   ) {}
 
   start(): void {
@@ -76,20 +93,40 @@ export class OutboxRelay {
       });
   }
 
-  /** Publishes batches until the outbox is empty. */
+  /** Publishes batches until the outbox is empty (helper loops join while there is a backlog). */
   async drain(): Promise<void> {
+    const helpers: Promise<void>[] = [];
+    try {
+      for (;;) {
+        const published = await this.relayBatch('all');
+        if (published < this.options.batch) break;
+        while (helpers.length < (this.options.loops ?? 1) - 1) helpers.push(this.helperLoop());
+      }
+    } finally {
+      // Never leave a helper running past its drain: stop() awaits the drain, and a failed helper is
+      // logged here while the rows it held are simply unlocked and relayed by the next drain.
+      const failed = (await Promise.allSettled(helpers)).filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      for (const f of failed) this.logger.warn({ error: (f.reason as Error).message }, 'outbox relay helper failed; will retry');
+    }
+  }
+
+  private async helperLoop(): Promise<void> {
     for (;;) {
-      const published = await this.relayBatch();
+      if (!this.running) return;
+      const published = await this.relayBatch('accepted');
       if (published < this.options.batch) return;
     }
   }
 
-  private async relayBatch(): Promise<number> {
+  private async relayBatch(rowsOf: 'all' | 'accepted'): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const rows: OutboxRow[] = await tx.query(
-        'SELECT * FROM outbox WHERE available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
-        [this.options.batch],
-      );
+      const rows: OutboxRow[] =
+        rowsOf === 'all'
+          ? await tx.query('SELECT * FROM outbox WHERE available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [this.options.batch])
+          : await tx.query(
+              'SELECT * FROM outbox WHERE available_at <= now() AND topic = ANY($2::text[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
+              [this.options.batch, acceptedTopics],
+            );
       if (rows.length === 0) return 0;
       const now = new Date();
       const byTopic = new Map<string, { contract: EventContract<unknown>; drafts: EventDraft<unknown>[] }>();
@@ -158,6 +195,9 @@ export class OutboxRelay {
     );
   }
 }
+
+/** Every topic an accepted row may name (each lane's, and the one of releases before the lanes split). */
+const acceptedTopics = [...acceptedContracts.map((c) => c.topic), LEGACY_ACCEPTED_TOPIC];
 
 /** A stable event id derived from another, so a republished derived event keeps its id (consumers dedupe). */
 export function derivedEventId(eventId: string, purpose: string): string {
