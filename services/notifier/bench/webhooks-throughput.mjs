@@ -12,6 +12,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { StatusChangedV1 } from '@sms/contracts';
 import { connectedPublisher, createTestDatabase, ensureTestTopics, testKafka, uniqueSuffix } from '@sms/testing';
 
@@ -103,6 +104,16 @@ child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 for (const s of servers) s.closeAllConnections();
 await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+// Attempts beyond the first say why a webhook was sent more than once (or is still missing).
+const pgClient = new pg.Client({ connectionString: database.url });
+await pgClient.connect();
+const attempts = (
+  await pgClient.query(
+    `SELECT status, attempts, left(coalesce(last_error, ''), 60) AS last_error, count(*)::int AS n
+     FROM notifier.webhook_deliveries GROUP BY 1, 2, 3 ORDER BY n DESC LIMIT 10`,
+  )
+).rows;
+await pgClient.end();
 await database.drop();
 
 const seconds = (last - first) / 1000;
@@ -117,6 +128,7 @@ console.log(
     duplicates,
     seconds: Number(seconds.toFixed(2)),
     webhooksPerSecond: Math.round(seen.size / seconds),
+    attempts,
   }),
 );
 process.exit(seen.size >= N ? 0 : 1);

@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { METRICS_REGISTRY, OpsController, ReadinessRegistry, type ServiceRuntime } from '@sms/platform';
+import { MessageBodiesService } from './application/message-bodies.service.js';
 import { WebhookEnqueueService } from './application/webhook-enqueue.service.js';
 import type { WebhookDispatcher } from './application/webhook-dispatcher.js';
 import type { NotifierConfig } from './config/notifier.config.js';
+import { AcceptedConsumer } from './consumers/accepted.consumer.js';
 import { ApiKeyChangedConsumer } from './consumers/api-key-changed.consumer.js';
 import { StatusChangedConsumer } from './consumers/status-changed.consumer.js';
 import { ApiKeyGuard } from './http/api-key.guard.js';
@@ -13,12 +15,14 @@ import { ApiKeysRepository } from './infra/api-keys.repository.js';
 import { WebhookDeliveriesRepository } from './infra/webhook-deliveries.repository.js';
 import { WebhookEndpointsRepository } from './infra/webhook-endpoints.repository.js';
 import { WebhookSecretsRepository } from './infra/webhook-secrets.repository.js';
+import { WebhookSettingsRepository } from './infra/webhook-settings.repository.js';
 import { systemResolver } from './infra/webhook-http.js';
 
 @Module({})
 export class NotifierModule {
   static register(runtime: ServiceRuntime, config: NotifierConfig, dispatcher: WebhookDispatcher): DynamicModule {
     const endpoints = new WebhookEndpointsRepository(runtime.dataSource);
+    const settings = new WebhookSettingsRepository(runtime.dataSource);
     const apiOptions: WebhookApiOptions = {
       mode: config.GATEWAY_MODE,
       resolver: systemResolver,
@@ -28,7 +32,7 @@ export class NotifierModule {
     };
     return {
       module: NotifierModule,
-      controllers: [OpsController, StatusChangedConsumer, ApiKeyChangedConsumer, WebhooksController],
+      controllers: [OpsController, StatusChangedConsumer, ApiKeyChangedConsumer, AcceptedConsumer, WebhooksController],
       providers: [
         { provide: ReadinessRegistry, useValue: runtime.readiness },
         { provide: METRICS_REGISTRY, useValue: runtime.metrics },
@@ -36,6 +40,8 @@ export class NotifierModule {
         { provide: ApiKeysRepository, useValue: new ApiKeysRepository(runtime.dataSource) },
         { provide: WebhookEndpointsRepository, useValue: endpoints },
         { provide: WebhookSecretsRepository, useValue: new WebhookSecretsRepository(runtime.dataSource) },
+        { provide: WebhookSettingsRepository, useValue: settings },
+        { provide: MessageBodiesService, useValue: new MessageBodiesService(settings, runtime.metrics) },
         { provide: WEBHOOK_API_OPTIONS, useValue: apiOptions },
         ApiKeyGuard,
         {

@@ -10,7 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
-import { ApiKeyChangedV1, DEAD_LETTER_TOPIC, deadLetterHeaders, StatusChangedV1, type StatusChangedPayload } from '@sms/contracts';
+import {
+  acceptedContracts,
+  AcceptedOtpV1,
+  ApiKeyChangedV1,
+  DEAD_LETTER_TOPIC,
+  deadLetterHeaders,
+  StatusChangedV1,
+  type AcceptedPayload,
+  type StatusChangedPayload,
+} from '@sms/contracts';
 import type { EventDraft, EventPublisher, Kafka } from '@sms/kafka';
 import { contextFromTraceparent } from '@sms/telemetry';
 import { connectedPublisher, createTestDatabase, ensureTestTopics, eventually, testKafka, TopicProbe, uniqueSuffix } from '@sms/testing';
@@ -107,8 +116,12 @@ async function startNotifier(kafka: Kafka, env: Record<string, string>): Promise
   await admin.connect();
   try {
     // Concrete offsets: resetOffsets() commits the -1 "latest" marker, which a new group reads as "none".
-    const ends = await admin.fetchTopicOffsets(StatusChangedV1.topic);
-    await admin.setOffsets({ groupId, topic: StatusChangedV1.topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+    const atEnd = async (group: string, topic: string) => {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId: group, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
+    };
+    await atEnd(groupId, StatusChangedV1.topic);
+    for (const contract of acceptedContracts) await atEnd(`${prefix}.notifier-bodies`, contract.topic);
   } finally {
     await admin.disconnect();
   }
@@ -783,5 +796,136 @@ describe('notifier webhook API (GATEWAY_MODE=test)', { timeout: 180_000 }, () =>
     }, 15_000, 'replayed delivery delivered');
     const after = (await api.call('GET', '/v1/webhook-dead-letters')).json.data as { webhookId: string }[];
     assert.equal(after.some((d) => d.webhookId === webhookId), false);
+  });
+});
+
+// --- privacy: bodies only for tenants that opted in ---------------------------------------------------------
+
+describe('notifier: message bodies in webhooks only for tenants that opted in (GATEWAY_MODE=test)', { timeout: 180_000 }, () => {
+  const optedIn = `tenant-${uniqueSuffix()}`;
+  const notOptedIn = `tenant-${uniqueSuffix()}`;
+  // Recognisable strings that must never show up in a log line.
+  const phone = '+4915112345678';
+  const secretText = `Your login code is 845217 ${uniqueSuffix()}`;
+  let kafka: Kafka;
+  let publisher: EventPublisher;
+  let notifier: Awaited<ReturnType<typeof startNotifier>>;
+  let db: pg.Client;
+  let api: ApiClient;
+  let otherApi: ApiClient;
+  let target: Receiver;
+
+  const accepted = (tenantId: string, messageId: string, body: string): EventDraft<AcceptedPayload> => ({
+    tenantId,
+    messageId,
+    payload: {
+      to: phone,
+      from: 'Acme',
+      body,
+      trafficClass: 'otp',
+      encoding: 'GSM-7',
+      segments: 1,
+      validUntil: new Date(Date.now() + 3_600_000).toISOString(),
+      acceptedAt: new Date().toISOString(),
+      sandbox: true,
+    },
+  });
+  const keptBodies = async (tenantId: string) =>
+    (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM notifier.message_bodies WHERE tenant_id = $1', [tenantId])).rows[0]!.n;
+
+  before(async () => {
+    kafka = testKafka('notifier-it-bodies');
+    await ensureTestTopics(kafka);
+    publisher = await connectedPublisher(kafka);
+    notifier = await startNotifier(kafka, { GATEWAY_MODE: 'test', WEBHOOK_BODY_WAIT_MS: '1500' });
+    db = new pg.Client({ connectionString: notifier.databaseUrl });
+    await db.connect();
+    api = apiClient(notifier.httpUrl, await publishApiKey(publisher, optedIn));
+    otherApi = apiClient(notifier.httpUrl, await publishApiKey(publisher, notOptedIn));
+    await keyUsable(api);
+    await keyUsable(otherApi);
+    target = await new Receiver(always(200)).start();
+  });
+
+  after(async () => {
+    await notifier?.stop();
+    await db?.end();
+    await publisher?.disconnect();
+    await target?.close();
+    await notifier?.dropDatabase();
+  });
+
+  it('is off by default, and the setting is validated (problem+json naming the field)', async () => {
+    const initial = await api.call('GET', '/v1/webhook-settings');
+    assert.equal(initial.status, 200);
+    assert.equal(initial.json.includeBody, false);
+    const bad = await api.call('PUT', '/v1/webhook-settings', { includeBody: 'yes' });
+    assert.equal(bad.status, 400);
+    assert.match(bad.type, /application\/problem\+json/);
+    assert.equal((bad.json.errors as { field: string }[])[0]!.field, 'includeBody');
+    const unknown = await api.call('PUT', '/v1/webhook-settings', { includeBody: true, includePhone: true });
+    assert.equal(unknown.status, 400);
+    assert.equal((unknown.json.errors as { field: string }[])[0]!.field, 'includePhone');
+    assert.equal((await api.call('GET', '/v1/webhook-settings')).json.includeBody, false);
+  });
+
+  it('sends the body to an opted-in tenant, signed, and never to another tenant', async () => {
+    const on = await api.call('PUT', '/v1/webhook-settings', { includeBody: true });
+    assert.equal(on.status, 200);
+    assert.equal(on.json.includeBody, true);
+    const secret = ((await api.call('GET', '/v1/webhook-secret')).json.secrets as { secret: string }[])[0]!.secret;
+
+    const mine = statusDraft(optedIn, target.url('/mine'));
+    const theirs = statusDraft(notOptedIn, target.url('/theirs'));
+    await publisher.publish(AcceptedOtpV1, [accepted(optedIn, mine.messageId, secretText), accepted(notOptedIn, theirs.messageId, secretText)]);
+    await eventually(async () => ((await keptBodies(optedIn)) === 1 ? true : undefined), 15_000, 'opted-in body kept');
+    await publisher.publish(StatusChangedV1, [mine, theirs]);
+    const requests = await target.waitForRequests(2);
+    const byPath = new Map(requests.map((r) => [r.url, r]));
+    const mineBody = JSON.parse(byPath.get('/mine')!.body) as { data: Record<string, unknown> };
+    const theirsBody = JSON.parse(byPath.get('/theirs')!.body) as { data: Record<string, unknown> };
+    assert.equal(mineBody.data.body, secretText, byPath.get("/mine")!.body);
+    assert.doesNotThrow(() => new Webhook(secret).verify(byPath.get('/mine')!.body, byPath.get('/mine')!.headers));
+    assert.equal('body' in theirsBody.data, false, 'a tenant that did not opt in gets no body key');
+    assert.equal(byPath.get('/theirs')!.body.includes(secretText), false);
+    // Neither tenant's webhook carries the phone number, and the other tenant's body was never kept.
+    for (const r of requests) assert.equal(r.body.includes(phone), false);
+    assert.equal(await keptBodies(notOptedIn), 0);
+    const stored = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifier.webhook_deliveries WHERE payload::text LIKE '%845217%'`);
+    assert.equal(stored.rows[0]!.n, 0, 'the queue never holds a body');
+  });
+
+  it('waits briefly for a body that trails its status, then sends body null', async () => {
+    const late = statusDraft(optedIn, target.url('/late'));
+    const missing = statusDraft(optedIn, target.url('/missing'));
+    await publisher.publish(StatusChangedV1, [late, missing]);
+    await sleep(300);
+    await publisher.publish(AcceptedOtpV1, [accepted(optedIn, late.messageId, 'trailing body')]);
+    const lateRequest = await eventually(() => target.requests.find((r) => r.url === '/late'), 15_000, 'late webhook');
+    assert.equal((JSON.parse(lateRequest.body) as { data: { body: unknown } }).data.body, 'trailing body');
+    const missingRequest = await eventually(() => target.requests.find((r) => r.url === '/missing'), 15_000, 'webhook without a known body');
+    assert.equal((JSON.parse(missingRequest.body) as { data: { body: unknown } }).data.body, null);
+  });
+
+  it('opting out deletes the kept bodies and stops sending them at once', async () => {
+    assert.ok((await keptBodies(optedIn)) >= 1);
+    const off = await api.call('PUT', '/v1/webhook-settings', { includeBody: false });
+    assert.equal(off.status, 200);
+    assert.equal(off.json.includeBody, false);
+    assert.equal(await keptBodies(optedIn), 0);
+    const after = statusDraft(optedIn, target.url('/after-opt-out'));
+    await publisher.publish(AcceptedOtpV1, [accepted(optedIn, after.messageId, secretText)]);
+    await publisher.publish(StatusChangedV1, [after]);
+    const request = await eventually(() => target.requests.find((r) => r.url === '/after-opt-out'), 15_000, 'webhook after opt-out');
+    assert.equal('body' in (JSON.parse(request.body) as { data: Record<string, unknown> }).data, false);
+    await sleep(300);
+    assert.equal(await keptBodies(optedIn), 0);
+  });
+
+  it('logs (at debug level) neither a phone number nor a message body', () => {
+    assert.ok(notifier.logs.length > 0);
+    const digits = phone.slice(1);
+    const leaks = notifier.logs.filter((l) => l.includes(digits) || l.includes('845217') || l.includes('trailing body'));
+    assert.deepEqual(leaks, []);
   });
 });

@@ -68,6 +68,8 @@ const consumerGroups: Record<string, string[]> = {
   'carrier-dispatch.promotional': ['sms.internal.dispatch.promotional.v1'],
   'dlr-processor': ['sms.internal.submitted.v1', 'sms.internal.dlr-received.v1'],
   notifier: ['sms.public.status-changed.v1', 'sms.internal.api-key-changed.v1'],
+  // Bodies for tenants that opted in to bodies in webhooks (its own group, so it never delays webhooks).
+  'notifier-bodies': ['sms.internal.accepted.otp.v1', 'sms.internal.accepted.transactional.v1', 'sms.internal.accepted.promotional.v1'],
 };
 
 async function commitGroupsAtTopicEnd(brokers: string, prefix: string): Promise<void> {

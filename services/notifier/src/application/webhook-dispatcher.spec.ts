@@ -42,6 +42,8 @@ function delivery(url: string, overrides: Partial<ClaimedDelivery> = {}): Claime
     traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     attempts: 1,
     createdAt: new Date(),
+    includeBody: false,
+    body: null,
     ...overrides,
   };
 }
@@ -52,18 +54,24 @@ class Fakes {
   readonly requests: WebhookRequest[] = [];
   readonly secretsByTenant = new Map<string, string[]>([['tenant-a', [generateWebhookSecret()]]]);
   readonly generatedFor: string[] = [];
+  claims = 0;
   respond: (request: WebhookRequest) => Promise<AttemptResult> = async () => ({ kind: 'response', statusCode: 200 });
 
   /** A small model of the table: leased rows come back when their retry or postponement is due. */
   private readonly table = new Map<string, { row: ClaimedDelivery; dueAt: number; status: string }>();
   deliveries = {
-    claimDue: async (limit: number, skip: string[]) => {
+    claimDue: async (limit: number, room: { default: number; byEndpoint: ReadonlyMap<string, number> }) => {
+      this.claims++;
       for (const row of this.queue.splice(0)) this.table.set(row.webhookId, { row: { ...row, attempts: row.attempts - 1 }, dueAt: 0, status: 'pending' });
       const now = Date.now();
       const picked: ClaimedDelivery[] = [];
+      const taken = new Map<string, number>();
       for (const entry of this.table.values()) {
         if (picked.length >= limit) break;
-        if (entry.status !== 'pending' || entry.dueAt > now || skip.includes(entry.row.endpoint)) continue;
+        const endpoint = entry.row.endpoint;
+        if (entry.status !== 'pending' || entry.dueAt > now) continue;
+        if ((taken.get(endpoint) ?? 0) >= (room.byEndpoint.get(endpoint) ?? room.default)) continue;
+        taken.set(endpoint, (taken.get(endpoint) ?? 0) + 1);
         entry.row = { ...entry.row, attempts: entry.row.attempts + 1 };
         entry.dueAt = now + 60_000;
         picked.push(entry.row);
@@ -193,21 +201,42 @@ describe('webhook dispatcher', () => {
     });
   });
 
-  it('caps requests per endpoint and postpones the rest without spending attempts', async () => {
+  it('caps requests per endpoint; claims a buffer beyond the cap and starts it as slots free, without postponing', async () => {
     const fakes = new Fakes();
     const release: (() => void)[] = [];
     fakes.respond = (request) =>
       request.hostname === 'slow.example.com'
         ? new Promise((resolve) => release.push(() => resolve({ kind: 'response', statusCode: 200 })))
         : Promise.resolve({ kind: 'response', statusCode: 200 });
-    const d = dispatcher(fakes);
-    fakes.queue.push(...Array.from({ length: 5 }, () => delivery('https://slow.example.com/')), delivery('https://fast.example.com/'));
+    // Cap 2 + buffer 4: of 8 slow rows, 6 are claimed and 2 stay in the table until there is room.
+    const d = dispatcher(fakes, { concurrency: 16 });
+    fakes.queue.push(...Array.from({ length: 8 }, () => delivery('https://slow.example.com/')), delivery('https://fast.example.com/'));
     d.start();
     await until(() => fakes.requests.some((r) => r.hostname === 'fast.example.com'), 'fast request');
-    await until(() => fakes.updates.filter((u) => u.kind === 'postpone').length === 3, 'postponed');
-    assert.equal(fakes.requests.filter((r) => r.hostname === 'slow.example.com').length, 2);
-    for (const fn of release) fn();
+    const slow = () => fakes.requests.filter((r) => r.hostname === 'slow.example.com').length;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(slow(), 2, 'never more than the cap in flight');
+    for (let sent = 2; sent < 8; sent++) {
+      await until(() => release.length > 0, 'a slow request');
+      release.shift()!();
+      await until(() => slow() === sent + 1, `slow request ${sent + 1}`);
+      assert.equal(release.length, 2, 'still at the cap');
+    }
+    while (release.length > 0) release.shift()!();
+    await until(() => fakes.updates.filter((u) => u.kind === 'delivered').length === 9, 'all delivered');
     await d.stop();
+    assert.equal(fakes.updates.filter((u) => u.kind === 'postpone').length, 0, 'no row went back to the table');
+  });
+
+  it('with one busy endpoint, claims once per several ended POSTs, not once per webhook', async () => {
+    const fakes = new Fakes();
+    const d = dispatcher(fakes, { concurrency: 64, endpointConcurrency: 8, pollIntervalMs: 60_000 });
+    fakes.queue.push(...Array.from({ length: 400 }, () => delivery('https://busy.example.com/')));
+    d.start();
+    await until(() => fakes.updates.filter((u) => u.kind === 'delivered').length === 400, 'all delivered');
+    await d.stop();
+    assert.equal(fakes.updates.filter((u) => u.kind === 'postpone').length, 0);
+    assert.ok(fakes.claims <= 400 / 4, `${fakes.claims} claims for 400 webhooks`);
   });
 
   it('opens the breaker after consecutive failures: the endpoint is left alone, others still flow', async () => {

@@ -41,6 +41,11 @@ export interface DispatcherOptions {
   retryScale: number;
   /** How long a tenant's secrets are reused before reading them again (bounds how late a rotation shows). */
   secretCacheMs?: number;
+  /**
+   * For a tenant that opted in to bodies: how long after queueing a webhook waits for the body (read from
+   * the accepted topics by another consumer group, so it may trail the status) before it goes with null.
+   */
+  bodyWaitMs?: number;
 }
 
 /** Ports the dispatcher needs (the infra classes satisfy them; specs pass fakes). */
@@ -56,6 +61,8 @@ export interface DispatcherDeps {
 const TRACER = '@sms/notifier';
 const USER_AGENT = 'sms-gateway-notifier';
 const SECRET_CACHE_MS = 10_000;
+const BODY_WAIT_MS = 10_000;
+const BODY_RECHECK_MS = 500;
 /** Results are written in batches: this long (or this many) at most. */
 const RESULT_FLUSH_MS = 10;
 const RESULT_FLUSH_SIZE = 200;
@@ -86,6 +93,18 @@ export class WebhookDispatcher implements Wakeable {
   private readonly secretCache = new Map<string, { secrets: string[]; at: number }>();
   private readonly retry: RetryOptions;
   private readonly leaseMs: number;
+  /**
+   * Claimed rows whose endpoint is at its cap, per endpoint, started as its POSTs end. Without this buffer
+   * a busy endpoint's rows went back to the table (postponed 1 s) and came back in the next claim: with one
+   * big receiver that was a claim and a write-back per webhook and seconds of added latency.
+   */
+  private readonly waiting = new Map<string, { row: ClaimedDelivery; secrets: string[] }[]>();
+  private waitingTotal = 0;
+  /** Rows one endpoint may have claimed beyond its in-flight cap. */
+  private readonly bufferPerEndpoint: number;
+  /** POSTs ended since the last claim: a claim per ended POST would be one query per webhook. */
+  private endedSinceClaim = 0;
+  private readonly claimAfterEnded: number;
 
   private readonly attemptsTotal: Counter;
   private readonly attemptSeconds: Histogram;
@@ -105,6 +124,10 @@ export class WebhookDispatcher implements Wakeable {
     this.retry = { scale: options.retryScale };
     // Longer than any attempt can take, so a live attempt's row is never handed out twice.
     this.leaseMs = options.timeoutMs * 2 + 60_000;
+    // Two rounds of the cap: a buffered row waits at most two attempts (2 x timeout) before its own starts,
+    // which stays inside the lease.
+    this.bufferPerEndpoint = options.endpointConcurrency * 2;
+    this.claimAfterEnded = Math.max(1, Math.floor(Math.min(options.endpointConcurrency, options.concurrency / 8)));
     this.results = new ResultWriter(deps.deliveries, deps.logger, (updates) => this.afterWrite(updates));
     const registers = [deps.metrics];
     this.attemptsTotal = new Counter({
@@ -134,7 +157,7 @@ export class WebhookDispatcher implements Wakeable {
     });
     this.postponedTotal = new Counter({
       name: 'webhook_deliveries_postponed_total',
-      help: 'Deliveries put back without an attempt, by reason (busy endpoint, open breaker, shutdown)',
+      help: 'Deliveries put back without an attempt, by reason (busy endpoint, open breaker, shutdown, body pending)',
       labelNames: ['reason'],
       registers,
     });
@@ -178,6 +201,7 @@ export class WebhookDispatcher implements Wakeable {
     this.running = false;
     this.wake();
     await this.loopDone;
+    for (const endpoint of [...this.waiting.keys()]) this.drainWaiting(endpoint);
     const deadline = Date.now() + graceMs;
     while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
     for (const controller of this.aborts) controller.abort();
@@ -198,12 +222,13 @@ export class WebhookDispatcher implements Wakeable {
     let failures = 0;
     while (this.running) {
       this.wakeRequested = false;
-      const capacity = this.options.concurrency - this.inFlight;
+      const capacity = this.options.concurrency - this.inFlight - this.waitingTotal;
       let maybeMore = false;
       if (capacity > 0) {
         const limit = Math.min(this.options.claimBatch, capacity);
+        this.endedSinceClaim = 0;
         try {
-          const rows = await this.deps.deliveries.claimDue(limit, this.gate.unavailable(), this.leaseMs);
+          const rows = await this.deps.deliveries.claimDue(limit, this.room(), this.leaseMs);
           failures = 0;
           if (rows.length > 0) await this.launchAll(rows);
           maybeMore = rows.length === limit;
@@ -214,9 +239,20 @@ export class WebhookDispatcher implements Wakeable {
           continue;
         }
       }
-      if (maybeMore && this.inFlight < this.options.concurrency) continue;
+      if (maybeMore && this.inFlight + this.waitingTotal < this.options.concurrency) continue;
       await this.idle(this.options.pollIntervalMs);
     }
+  }
+
+  /** How many more rows each endpoint can take now: its cap plus its buffer, minus what it holds. */
+  private room(): { default: number; byEndpoint: Map<string, number> } {
+    const perEndpoint = this.options.endpointConcurrency + this.bufferPerEndpoint;
+    const byEndpoint = new Map<string, number>();
+    for (const [endpoint, state] of this.gate.states()) {
+      const held = state.inFlight + (this.waiting.get(endpoint)?.length ?? 0);
+      byEndpoint.set(endpoint, state.blocked ? 0 : Math.max(0, perEndpoint - held));
+    }
+    return { default: perEndpoint, byEndpoint };
   }
 
   private idle(ms: number): Promise<void> {
@@ -264,19 +300,63 @@ export class WebhookDispatcher implements Wakeable {
       for (const row of rows) this.postpone(row, 2000, 'secrets_unavailable');
       return;
     }
-    for (const row of rows) this.launch(row, secrets.get(row.tenantId) ?? []);
+    const now = Date.now();
+    for (const row of rows) {
+      if (row.includeBody && row.body === null && now - row.createdAt.getTime() < (this.options.bodyWaitMs ?? BODY_WAIT_MS)) {
+        this.postpone(row, BODY_RECHECK_MS, 'body_pending');
+        continue;
+      }
+      this.launch(row, secrets.get(row.tenantId) ?? []);
+    }
   }
 
   private launch(row: ClaimedDelivery, secrets: string[]): void {
     // A URL refused on its face needs no slot: it is marked dead at once, without touching the network.
     const gated = checkUrlSyntax(row.url, this.options.mode).ok;
     if (gated) {
-      const admission = this.gate.tryAcquire(row.endpoint);
+      const queue = this.waiting.get(row.endpoint);
+      // Behind rows already waiting for this endpoint, so its rows keep their order.
+      const admission = queue && queue.length > 0 ? ({ ok: false, reason: 'busy', retryAt: 0 } as const) : this.gate.tryAcquire(row.endpoint);
       if (!admission.ok) {
+        if (admission.reason === 'busy' && (queue?.length ?? 0) < this.bufferPerEndpoint) {
+          if (queue) queue.push({ row, secrets });
+          else this.waiting.set(row.endpoint, [{ row, secrets }]);
+          this.waitingTotal++;
+          return;
+        }
         this.postpone(row, admission.retryAt - Date.now(), admission.reason === 'open' ? 'breaker_open' : 'endpoint_busy');
         return;
       }
     }
+    this.startAttempt(row, secrets, gated);
+  }
+
+  /** Starts buffered rows of an endpoint while it has free slots; gives them back if it cannot take them. */
+  private drainWaiting(endpoint: string): void {
+    const queue = this.waiting.get(endpoint);
+    while (queue && queue.length > 0) {
+      if (!this.running) {
+        for (const { row } of queue) this.postpone(row, 0, 'shutdown');
+        this.waitingTotal -= queue.length;
+        queue.length = 0;
+        break;
+      }
+      const admission = this.gate.tryAcquire(endpoint);
+      if (!admission.ok && admission.reason === 'busy') break;
+      if (!admission.ok) {
+        for (const { row } of queue) this.postpone(row, admission.retryAt - Date.now(), 'breaker_open');
+        this.waitingTotal -= queue.length;
+        queue.length = 0;
+        break;
+      }
+      const next = queue.shift()!;
+      this.waitingTotal--;
+      this.startAttempt(next.row, next.secrets, true);
+    }
+    if (queue && queue.length === 0) this.waiting.delete(endpoint);
+  }
+
+  private startAttempt(row: ClaimedDelivery, secrets: string[], gated: boolean): void {
     this.inFlight++;
     const controller = new AbortController();
     this.aborts.add(controller);
@@ -300,10 +380,12 @@ export class WebhookDispatcher implements Wakeable {
       .finally(() => {
         this.inFlight--;
         this.aborts.delete(controller);
-        // Claim again once a useful number of slots is free, not after every single completion: under load
-        // that would be one claim query per webhook.
-        const free = this.options.concurrency - this.inFlight;
-        if (free >= Math.max(1, Math.floor(this.options.concurrency / 8)) || this.inFlight === 0) this.wake();
+        if (gated) this.drainWaiting(row.endpoint);
+        // Claim again once a useful number of POSTs ended, not after every single one: under load that
+        // would be one claim query per webhook. Buffered rows bridge the gap until that claim.
+        this.endedSinceClaim++;
+        const free = this.options.concurrency - this.inFlight - this.waitingTotal;
+        if ((free > 0 && this.endedSinceClaim >= this.claimAfterEnded) || this.inFlight === 0) this.wake();
       });
   }
 
@@ -349,7 +431,7 @@ export class WebhookDispatcher implements Wakeable {
             'server.port': Number(guard.url.port || (guard.url.protocol === 'https:' ? 443 : 80)),
             'url.scheme': guard.url.protocol.slice(0, -1),
           });
-          const body = serializeWebhookBody(row.payload);
+          const body = serializeWebhookBody(row.payload, row.includeBody ? { text: row.body } : undefined);
           const headers: Record<string, string> = {
             'content-type': 'application/json',
             'user-agent': USER_AGENT,

@@ -6,11 +6,13 @@ import { loadNotifierConfig } from './notifier.config.js';
 const base = { KAFKA_BROKERS: 'localhost:9092', DATABASE_URL: 'postgres://u:p@localhost:5432/db' };
 
 describe('notifier config', () => {
-  it('defaults: final statuses only, 15 s timeout, 64 in flight, full retry schedule, production mode', () => {
+  it('defaults: final statuses only, 15 s timeout, 256 in flight (32 per endpoint), full retry schedule, production mode', () => {
     const config = loadNotifierConfig(base);
     assert.deepEqual([...config.WEBHOOK_STATUSES].sort(), ['canceled', 'delivered', 'expired', 'failed', 'rejected', 'undelivered']);
     assert.equal(config.WEBHOOK_TIMEOUT_MS, 15_000);
-    assert.equal(config.WEBHOOK_CONCURRENCY, 64);
+    assert.equal(config.WEBHOOK_CONCURRENCY, 256);
+    assert.equal(config.WEBHOOK_ENDPOINT_CONCURRENCY, 32);
+    assert.equal(config.WEBHOOK_BODY_RETENTION_H, 48);
     assert.equal(config.WEBHOOK_CLAIM_BATCH, 200);
     assert.equal(config.WEBHOOK_RETRY_SCALE, 1);
     assert.equal(config.GATEWAY_MODE, 'production');

@@ -25,9 +25,13 @@ export const notifierConfigShape = {
   /** A delivery succeeds only on a 2xx received within this time (connect, TLS and headers included). */
   WEBHOOK_TIMEOUT_MS: positiveInt(15_000),
   /** Webhook POSTs in flight across all endpoints. */
-  WEBHOOK_CONCURRENCY: positiveInt(64),
-  /** Webhook POSTs in flight to one endpoint (scheme://host:port), so one slow receiver cannot take every slot. */
-  WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt(8),
+  WEBHOOK_CONCURRENCY: positiveInt(256),
+  /**
+   * Webhook POSTs in flight to one endpoint (scheme://host:port), so one slow receiver cannot take every slot.
+   * One endpoint gets at most this many divided by its response time per second: at 8, a receiver answering
+   * in 10 ms (a loaded machine) capped a tenant at 800 webhooks/s, below what the gateway accepts.
+   */
+  WEBHOOK_ENDPOINT_CONCURRENCY: positiveInt(32),
   /** Consecutive failures (5xx, timeout, connection error) that open an endpoint's breaker. */
   WEBHOOK_BREAKER_THRESHOLD: positiveInt(5),
   /** How long an open breaker keeps an endpoint's deliveries waiting before one probe is let through. */
@@ -42,6 +46,13 @@ export const notifierConfigShape = {
   WEBHOOK_SECRET_ROTATION_OVERLAP_S: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
   /** Signing secrets are re-read this often: a rotation shows in webhooks within this time. */
   WEBHOOK_SECRET_CACHE_MS: positiveInt(10_000),
+  /**
+   * How long message bodies of opted-in tenants are kept for their webhooks (the whole retry schedule is
+   * about 28 h); a webhook sent or replayed later carries `body: null`.
+   */
+  WEBHOOK_BODY_RETENTION_H: z.coerce.number().positive().max(24 * 30).default(48),
+  /** An opted-in tenant's webhook waits up to this long for its body to arrive (it trails the status only in a backlog). */
+  WEBHOOK_BODY_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
   /** Webhook endpoints one tenant may register. */
   WEBHOOK_MAX_ENDPOINTS_PER_TENANT: positiveInt(20),
   /** Seeds a known signing secret for one tenant (the demo tenant of `npm start`). */

@@ -47,6 +47,17 @@ export class EndpointGate {
     return out;
   }
 
+  /** Endpoints with state now: POSTs in flight, and whether the breaker refuses them (open or probing). */
+  states(): Map<string, { inFlight: number; blocked: boolean }> {
+    const now = this.now();
+    const out = new Map<string, { inFlight: number; blocked: boolean }>();
+    for (const [endpoint, state] of this.endpoints) {
+      const refusal = this.refusal(state, now);
+      out.set(endpoint, { inFlight: state.inFlight, blocked: refusal !== undefined && !refusal.ok && refusal.reason === 'open' });
+    }
+    return out;
+  }
+
   tryAcquire(endpoint: string): Admission {
     const now = this.now();
     const state = this.state(endpoint);

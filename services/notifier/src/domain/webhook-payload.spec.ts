@@ -61,6 +61,15 @@ describe('webhook payload', () => {
     assert.deepEqual(Object.keys(JSON.parse(body) as object), ['type', 'timestamp', 'data']);
   });
 
+  it('has a body key only when the tenant opted in (null when the body is not known)', () => {
+    const payload = buildWebhookPayload(envelope);
+    assert.equal('body' in (JSON.parse(serializeWebhookBody(payload)) as { data: object }).data, false);
+    const withBody = JSON.parse(serializeWebhookBody(payload, { text: 'Hi there' })) as { data: Record<string, unknown> };
+    assert.equal(withBody.data.body, 'Hi there');
+    assert.equal(Object.keys(withBody.data).at(-1), 'body');
+    assert.equal((JSON.parse(serializeWebhookBody(payload, { text: null })) as { data: Record<string, unknown> }).data.body, null);
+  });
+
   it('webhook id is stable per status event', () => {
     assert.equal(webhookIdOf(envelope.eventId), `msg_${envelope.eventId}`);
   });

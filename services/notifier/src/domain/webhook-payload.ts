@@ -43,8 +43,11 @@ export function buildWebhookPayload(envelope: EventEnvelope<StatusChangedPayload
 /**
  * The exact bytes that are signed and sent. The payload is stored as jsonb, which reorders keys; it is
  * re-serialised here in a fixed, readable order so every attempt of a webhook carries the same body.
+ *
+ * `messageBody` is given only for a tenant that opted in to bodies in webhooks: then `data.body` is the
+ * message text, or null if it is not known (any more). For every other tenant there is no `body` key at all.
  */
-export function serializeWebhookBody(payload: WebhookPayload): string {
+export function serializeWebhookBody(payload: WebhookPayload, messageBody?: { text: string | null }): string {
   const d = payload.data;
   return JSON.stringify({
     type: payload.type,
@@ -58,6 +61,7 @@ export function serializeWebhookBody(payload: WebhookPayload): string {
       carrierId: d.carrierId,
       reference: d.reference,
       changedAt: d.changedAt,
+      ...(messageBody ? { body: messageBody.text } : {}),
     },
   });
 }

@@ -1,8 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
 import type { Wakeable } from '../application/webhook-enqueue.service.js';
 import { guardWebhookUrl, type GatewayMode, type Resolver } from '../domain/ssrf-guard.js';
 import { WebhookEndpointsRepository } from '../infra/webhook-endpoints.repository.js';
 import { WebhookSecretsRepository } from '../infra/webhook-secrets.repository.js';
+import { WebhookSettingsRepository } from '../infra/webhook-settings.repository.js';
 import { ApiKeyGuard, RequireAccess, type AuthenticatedRequest } from './api-key.guard.js';
 import { problems } from './problem.js';
 
@@ -28,6 +29,7 @@ export class WebhooksController {
   constructor(
     @Inject(WebhookEndpointsRepository) private readonly endpoints: WebhookEndpointsRepository,
     @Inject(WebhookSecretsRepository) private readonly secrets: WebhookSecretsRepository,
+    @Inject(WebhookSettingsRepository) private readonly settings: WebhookSettingsRepository,
     @Inject(WEBHOOK_API_OPTIONS) private readonly options: WebhookApiOptions,
   ) {}
 
@@ -85,6 +87,27 @@ export class WebhooksController {
   @RequireAccess('write')
   async rotate(@Req() request: AuthenticatedRequest) {
     return this.secrets.rotate(request.apiKey.tenantId, this.options.rotationOverlapMs);
+  }
+
+  /** `includeBody`: the tenant's opt-in to receive message bodies in webhooks (default false). */
+  @Get('webhook-settings')
+  @RequireAccess('read')
+  async getSettings(@Req() request: AuthenticatedRequest) {
+    return this.settings.get(request.apiKey.tenantId);
+  }
+
+  /**
+   * Opting in applies to messages accepted from then on (bodies are kept only for opted-in tenants, so
+   * earlier messages have none: `data.body` is null). Opting out stops bodies at once and deletes the kept ones.
+   */
+  @Put('webhook-settings')
+  @RequireAccess('write')
+  async putSettings(@Req() request: AuthenticatedRequest, @Body() body: unknown) {
+    if (!isObject(body)) throw problems.validation([{ field: '(body)', code: 'invalid_type', message: 'the body must be a JSON object' }]);
+    if (typeof body.includeBody !== 'boolean') throw problems.validation([{ field: 'includeBody', code: 'invalid_type', message: 'true or false is required' }]);
+    const unknown = Object.keys(body).filter((k) => k !== 'includeBody');
+    if (unknown.length > 0) throw problems.validation(unknown.map((field) => ({ field, code: 'unrecognized', message: 'not a webhook setting' })));
+    return this.settings.set(request.apiKey.tenantId, body.includeBody);
   }
 
   @Get('webhook-dead-letters')

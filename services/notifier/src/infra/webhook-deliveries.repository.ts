@@ -24,6 +24,10 @@ export interface ClaimedDelivery {
   traceParent: string | null;
   attempts: number;
   createdAt: Date;
+  /** The tenant opted in to message bodies in webhooks (read at claim time, so an opt-out applies at once). */
+  includeBody: boolean;
+  /** The message body, kept only for opted-in tenants (message_bodies), else null. */
+  body: string | null;
 }
 
 /**
@@ -79,9 +83,21 @@ export class WebhookDeliveriesRepository {
    * Leases up to `limit` due deliveries: counts the attempt and moves next_attempt_at past the lease, so
    * other replicas (SKIP LOCKED) and later polls leave them alone while the POST runs. If this process dies
    * mid-attempt the lease runs out and the row is due again (at-least-once).
+   *
+   * At most `room.default` rows per endpoint, or the endpoint's own entry in `room.byEndpoint` (0 = leave its
+   * rows alone): rows the dispatcher could not start soon would only be written back as postponed, and with
+   * one busy endpoint that was one claim and one write-back per webhook sent (the load harness's laggard).
+   * The per-endpoint cut is taken over the oldest `candidates` due rows of endpoints that have room.
    */
-  async claimDue(limit: number, skipEndpoints: string[], leaseMs: number): Promise<ClaimedDelivery[]> {
-    if (limit <= 0) return [];
+  async claimDue(
+    limit: number,
+    room: { default: number; byEndpoint: ReadonlyMap<string, number> },
+    leaseMs: number,
+    candidates = Math.max(limit * 4, 1000),
+  ): Promise<ClaimedDelivery[]> {
+    if (limit <= 0 || room.default <= 0) return [];
+    const full = [...room.byEndpoint].filter(([, r]) => r <= 0).map(([e]) => e);
+    const partial = [...room.byEndpoint].filter(([, r]) => r > 0);
     const rows: {
       webhook_id: string;
       target: string;
@@ -93,14 +109,29 @@ export class WebhookDeliveriesRepository {
       trace_parent: string | null;
       attempts: number;
       created_at: Date;
+      include_body: boolean | null;
+      body: string | null;
     }[] = await this.db.query(
       // The UPDATE is wrapped in a SELECT because TypeORM returns [rows, count] for a top-level UPDATE.
-      `WITH due AS (
-         SELECT webhook_id, target FROM webhook_deliveries
-         WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (endpoint = ANY($2::text[]))
-         ORDER BY next_attempt_at
+      // The window function ranks candidates per endpoint without locking (FOR UPDATE cannot sit beside a
+      // window); the locking SELECT then re-checks the row is still pending and due.
+      `WITH room AS (
+         SELECT * FROM unnest($4::text[], $5::int[]) AS r(endpoint, room)
+       ), candidate AS (
+         SELECT c.webhook_id, c.target, c.endpoint,
+                row_number() OVER (PARTITION BY c.endpoint ORDER BY c.next_attempt_at) AS rank
+         FROM (SELECT webhook_id, target, endpoint, next_attempt_at FROM webhook_deliveries
+               WHERE status = 'pending' AND next_attempt_at <= now() AND NOT (endpoint = ANY($2::text[]))
+               ORDER BY next_attempt_at
+               LIMIT $6) c
+       ), due AS (
+         SELECT d.webhook_id, d.target FROM webhook_deliveries d
+         JOIN candidate c ON c.webhook_id = d.webhook_id AND c.target = d.target
+         LEFT JOIN room ON room.endpoint = c.endpoint
+         WHERE c.rank <= COALESCE(room.room, $7) AND d.status = 'pending' AND d.next_attempt_at <= now()
+         ORDER BY d.next_attempt_at
          LIMIT $1
-         FOR UPDATE SKIP LOCKED
+         FOR UPDATE OF d SKIP LOCKED
        ), claimed AS (
          UPDATE webhook_deliveries d
          SET attempts = d.attempts + 1, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
@@ -108,8 +139,10 @@ export class WebhookDeliveriesRepository {
          RETURNING d.webhook_id, d.target, d.tenant_id, d.message_id, d.url, d.endpoint, d.payload, d.trace_parent,
                    d.attempts, d.created_at
        )
-       SELECT * FROM claimed`,
-      [limit, skipEndpoints, leaseMs],
+       SELECT claimed.*, s.include_body, b.body FROM claimed
+       LEFT JOIN webhook_settings s ON s.tenant_id = claimed.tenant_id AND s.include_body
+       LEFT JOIN message_bodies b ON s.include_body AND b.message_id = claimed.message_id AND b.tenant_id = claimed.tenant_id`,
+      [limit, full, leaseMs, partial.map(([e]) => e), partial.map(([, r]) => r), candidates, room.default],
     );
     return rows.map((r) => ({
       webhookId: r.webhook_id,
@@ -122,6 +155,8 @@ export class WebhookDeliveriesRepository {
       traceParent: r.trace_parent,
       attempts: r.attempts,
       createdAt: r.created_at,
+      includeBody: r.include_body === true,
+      body: r.include_body === true ? r.body : null,
     }));
   }
 
