@@ -43,6 +43,11 @@ export interface ComplianceCheck {
   templateCountries?: ReadonlySet<string>;
 }
 
+/** Order in which a slice of dispatch failures is worked: OTP failover first. */
+const LANE_PRIORITY: Record<TrafficClass, number> = { otp: 0, transactional: 1, promotional: 2 };
+/** Messages failed over at once (each takes two queries on a pool of 10 connections). */
+const FAILOVER_CONCURRENCY = 8;
+
 /** Sequence numbers of the status events the router emits (see StatusChangedV1). */
 const SEQ_ROUTED = 1;
 /** Held for quiet hours: after accepted, before routed (rank orders them; the sequence only ties with routed). */
@@ -141,7 +146,24 @@ export class RoutingService {
    * permanent ones, or an exhausted route, end the message with the reason of each attempt.
    */
   async handleDispatchFailed(batch: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
+    // One topic carries every lane's failures (a carrier outage can flood it with promotional ones), and
+    // each failure costs two queries: the slice is worked OTP first, then transactional, then promotional,
+    // several messages at a time. A message's own failures stay in order (its attempts are sequential).
+    const byMessage = new Map<string, ConsumedEvent<DispatchFailedPayload>[]>();
     for (const event of batch) {
+      const id = event.envelope.messageId!;
+      const list = byMessage.get(id);
+      if (list) list.push(event);
+      else byMessage.set(id, [event]);
+    }
+    const groups = [...byMessage.values()].sort((a, b) => LANE_PRIORITY[a[0]!.envelope.payload.trafficClass] - LANE_PRIORITY[b[0]!.envelope.payload.trafficClass]);
+    for (let i = 0; i < groups.length; i += FAILOVER_CONCURRENCY) {
+      await Promise.all(groups.slice(i, i + FAILOVER_CONCURRENCY).map((events) => this.failOver(events)));
+    }
+  }
+
+  private async failOver(events: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
+    for (const event of events) {
       const messageId = event.envelope.messageId!;
       const failure = event.envelope.payload;
       const routed = await this.repository.find(messageId);

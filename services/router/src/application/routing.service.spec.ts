@@ -1,0 +1,109 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { DispatchFailedV1, type AcceptedPayload, type DispatchFailedPayload, type EventContract, type TrafficClass } from '@sms/contracts';
+import type { ConsumedEvent, EventPublisher, PublishRequest } from '@sms/kafka';
+import { RouteTable } from '@sms/routing';
+import { ROOT_CONTEXT, trace } from '@sms/telemetry';
+import type { AttemptFailure } from '../domain/reasons.js';
+import type { RoutedMessage, RoutedMessagesRepository } from '../infra/routed-messages.repository.js';
+import { RoutingService } from './routing.service.js';
+
+const accepted = (trafficClass: TrafficClass): AcceptedPayload => ({
+  to: '+447911000001',
+  from: 'ACME',
+  body: 'x',
+  trafficClass,
+  encoding: 'GSM-7',
+  segments: 1,
+  validUntil: new Date(Date.now() + 3_600_000).toISOString(),
+  acceptedAt: new Date().toISOString(),
+  sandbox: false,
+});
+
+/** In-memory routed_messages with the same attempt guard as the SQL (the SQL itself is tested on PostgreSQL). */
+class MemoryRouted {
+  readonly rows = new Map<string, RoutedMessage>();
+  async find(messageId: string): Promise<RoutedMessage | undefined> {
+    await Promise.resolve();
+    return this.rows.get(messageId);
+  }
+  async advanceAttempt(messageId: string, fromAttempt: number, final: boolean, failure: AttemptFailure): Promise<AttemptFailure[] | undefined> {
+    await Promise.resolve();
+    const row = this.rows.get(messageId);
+    if (!row || row.attempt !== fromAttempt || row.final) return undefined;
+    row.attempt += 1;
+    row.final = final;
+    row.failures = [...row.failures, failure];
+    return row.failures;
+  }
+}
+
+function failure(messageId: string, trafficClass: TrafficClass, attempt: number, carrierId: string): ConsumedEvent<DispatchFailedPayload> {
+  return {
+    envelope: {
+      eventId: randomUUID(),
+      type: DispatchFailedV1.type,
+      version: DispatchFailedV1.version,
+      occurredAt: new Date().toISOString(),
+      tenantId: 't',
+      messageId,
+      payload: { carrierId, routeId: 'r', trafficClass, attempt, disposition: 'failover', finalStatus: 'failed', reason: { code: 'throttled' } },
+    },
+    topic: DispatchFailedV1.topic,
+    partition: 0,
+    offset: '0',
+    context: ROOT_CONTEXT,
+    span: trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 }),
+  };
+}
+
+describe('routing service: failover of a slice of dispatch failures', () => {
+  test('OTP failures are failed over first, a message\'s own failures stay in order', async () => {
+    const routed = new MemoryRouted();
+    const published: { topic: string; messageId: string; attempt?: number }[] = [];
+    const publisher = {
+      publishMany: async (requests: PublishRequest<unknown>[]) => {
+        await Promise.resolve();
+        for (const r of requests as PublishRequest<{ attempt?: number }>[]) {
+          for (const d of r.drafts) published.push({ topic: (r.contract as EventContract<unknown>).topic, messageId: d.messageId!, attempt: d.payload.attempt });
+        }
+        return [];
+      },
+    } as unknown as EventPublisher;
+    const service = new RoutingService(() => new RouteTable([]), routed as unknown as RoutedMessagesRepository, publisher);
+    const add = (trafficClass: TrafficClass) => {
+      const messageId = randomUUID();
+      routed.rows.set(messageId, {
+        messageId,
+        tenantId: 't',
+        routeId: 'r',
+        carriers: ['a', 'b', 'c'],
+        attempt: 1,
+        accepted: accepted(trafficClass),
+        traceParent: null,
+        final: false,
+        failures: [],
+      });
+      return messageId;
+    };
+    // A promotional storm with one OTP failure at the end of the slice; one promotional message fails twice.
+    const promos = Array.from({ length: 40 }, () => add('promotional'));
+    const otp = add('otp');
+    const batch = [
+      ...promos.map((id) => failure(id, 'promotional', 1, 'a')),
+      failure(promos[0]!, 'promotional', 2, 'b'),
+      failure(otp, 'otp', 1, 'a'),
+    ];
+    await service.handleDispatchFailed(batch);
+
+    const dispatches = published.filter((p) => p.topic.startsWith('sms.internal.dispatch.'));
+    assert.deepEqual(dispatches[0], { topic: 'sms.internal.dispatch.otp.v1', messageId: otp, attempt: 2 });
+    assert.equal(dispatches.length, 42, 'every message failed over, the twice-failed one twice');
+    assert.deepEqual(
+      dispatches.filter((d) => d.messageId === promos[0]).map((d) => d.attempt),
+      [2, 3],
+    );
+    assert.equal(routed.rows.get(promos[0]!)!.attempt, 3);
+  });
+});
