@@ -189,7 +189,7 @@ describe('lanes: an OTP overtakes a promotional backlog', { timeout: 300_000 }, 
     t.diagnostic(`queued ${BACKLOG} promotional accepted events in ${Date.now() - queuedAt} ms`);
 
     const { otp, ingestAcceptedAt, history, hops: otpHops } = await sendOtp();
-    const latency = otp.receivedAt - ingestAcceptedAt;
+    const latency = Math.round(otp.receivedAt - ingestAcceptedAt);
     const loopMax = await routerLoopMax();
     const promotional = await submits(ACCEPTED_PROMO_NUMBER.slice(1));
     // Only the backlog reaches the simulator between the count taken before queueing and the OTP (indexes
