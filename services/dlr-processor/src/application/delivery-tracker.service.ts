@@ -188,9 +188,10 @@ export class DeliveryTracker {
 
     const committed = await this.store.transaction(async (tx) => {
       await tx.lockCarrierKeys(keys);
-      const seen = await tx.seenReceiptEvents(events.map((e) => e.envelope.eventId));
+      const correlation = await tx.correlate(keys, events.map((e) => e.envelope.eventId));
+      const seen = correlation.seen;
       const fresh = events.filter((e) => !seen.has(e.envelope.eventId));
-      const parts = new Map((await tx.findParts(keys)).map((p) => [keyOf(p), p]));
+      const parts = new Map(correlation.parts.map((p) => [keyOf(p), p]));
 
       const held: PendingReceipt[] = [];
       const correlated: CorrelatedReceipt[] = [];
@@ -227,9 +228,7 @@ export class DeliveryTracker {
     const messages = await tx.loadMessagesForUpdate([...new Set(receipts.map((r) => r.messageId))]);
     const applied = this.apply(messages, receipts);
     try {
-      await tx.updateParts([...applied.partUpdates.values()]);
-      await tx.finalizeMessages(applied.finals);
-      await tx.recordHistory(applied.history);
+      await tx.writeApplied([...applied.partUpdates.values()], applied.finals, applied.history);
     } catch (error) {
       for (const span of applied.spans) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });

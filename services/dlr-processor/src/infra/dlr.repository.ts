@@ -250,6 +250,32 @@ export class DlrRepository {
     return rows.map(toPartRef);
   }
 
+  /**
+   * `findParts` and `seenReceiptEvents` in one round trip (the receipt path's hot query): the parts these
+   * carrier ids belong to, and which of these receipt events were recorded already (redelivered batch).
+   */
+  async correlate(keys: CarrierKey[], eventIds: string[]): Promise<{ parts: PartRef[]; seen: Set<string> }> {
+    if (keys.length === 0 && eventIds.length === 0) return { parts: [], seen: new Set() };
+    const rows = await this.db.query<(Partial<PartRow> & { seen_event_id: string | null })[]>(
+      `SELECT p.message_id, p.part_index, p.carrier_id, p.carrier_message_id, NULL::uuid AS seen_event_id
+       FROM message_parts p
+       JOIN jsonb_to_recordset($1::jsonb) AS k(carrier_id text, carrier_message_id text)
+         ON p.carrier_id = k.carrier_id AND p.carrier_message_id = k.carrier_message_id
+       UNION ALL
+       SELECT NULL, NULL, NULL, NULL, event_id FROM receipt_history WHERE event_id = ANY($2::uuid[])
+       UNION ALL
+       SELECT NULL, NULL, NULL, NULL, event_id FROM pending_receipts WHERE event_id = ANY($2::uuid[])`,
+      [JSON.stringify(keys.map((k) => ({ carrier_id: k.carrierId, carrier_message_id: k.carrierMessageId }))), eventIds],
+    );
+    const parts: PartRef[] = [];
+    const seen = new Set<string>();
+    for (const r of rows) {
+      if (r.seen_event_id) seen.add(r.seen_event_id);
+      else parts.push(toPartRef(r as PartRow));
+    }
+    return { parts, seen };
+  }
+
   /** Receipt events already recorded (a Kafka redelivery of a batch that committed). */
   async seenReceiptEvents(eventIds: string[]): Promise<Set<string>> {
     if (eventIds.length === 0) return new Set();
@@ -266,26 +292,16 @@ export class DlrRepository {
   async loadMessagesForUpdate(messageIds: string[]): Promise<Map<string, StoredMessage>> {
     const result = new Map<string, StoredMessage>();
     if (messageIds.length === 0) return result;
-    const messages = await this.db.query<MessageRow[]>(
-      `SELECT message_id, tenant_id, carrier_id, traffic_class, total_parts, status, callback_url, reference,
-              trace_parent, accepted_at
-       FROM messages WHERE message_id = ANY($1::uuid[])
-       ORDER BY message_id
-       FOR UPDATE`,
-      [messageIds],
-    );
-    const parts = await this.db.query<
-      {
-        message_id: string;
-        part_index: number;
-        status: string;
-        raw_stat: string | null;
-        raw_err: string | null;
-      }[]
-    >(
-      `SELECT message_id, part_index, status, raw_stat, raw_err
-       FROM message_parts WHERE message_id = ANY($1::uuid[])
-       ORDER BY message_id, part_index`,
+    // Parts ride along as JSON (one round trip instead of two); the lock is on the message rows only.
+    const messages = await this.db.query<(MessageRow & { parts: { i: number; s: string; st: string | null; e: string | null }[] | null })[]>(
+      `SELECT m.message_id, m.tenant_id, m.carrier_id, m.traffic_class, m.total_parts, m.status, m.callback_url,
+              m.reference, m.trace_parent, m.accepted_at,
+              (SELECT json_agg(json_build_object('i', p.part_index, 's', p.status, 'st', p.raw_stat, 'e', p.raw_err)
+                               ORDER BY p.part_index)
+               FROM message_parts p WHERE p.message_id = m.message_id) AS parts
+       FROM messages m WHERE m.message_id = ANY($1::uuid[])
+       ORDER BY m.message_id
+       FOR UPDATE OF m`,
       [messageIds],
     );
     for (const m of messages) {
@@ -300,15 +316,7 @@ export class DlrRepository {
         reference: optional(m.reference),
         traceParent: optional(m.trace_parent),
         acceptedAt: m.accepted_at,
-        parts: [],
-      });
-    }
-    for (const p of parts) {
-      result.get(p.message_id)?.parts.push({
-        index: p.part_index,
-        status: p.status as PartStatus,
-        stat: optional(p.raw_stat),
-        err: optional(p.raw_err),
+        parts: (m.parts ?? []).map((p) => ({ index: p.i, status: p.s as PartStatus, stat: optional(p.st), err: optional(p.e) })),
       });
     }
     return result;
@@ -381,16 +389,47 @@ export class DlrRepository {
     await this.db.query('DELETE FROM pending_receipts WHERE event_id = ANY($1::uuid[])', [eventIds]);
   }
 
-  async updateParts(rows: PartUpdate[]): Promise<void> {
-    if (rows.length === 0) return;
+  /**
+   * Writes what applying receipts produced, parts, final statuses and history, in one statement (three
+   * data-modifying CTEs on three tables): one round trip per batch instead of three. The `final_at IS NULL`
+   * guard keeps a final status final even against a bug upstream.
+   */
+  async writeApplied(parts: PartUpdate[], finals: FinalUpdate[], history: HistoryRow[]): Promise<void> {
+    if (parts.length === 0 && finals.length === 0 && history.length === 0) return;
     await this.db.query(
-      `UPDATE message_parts p
-       SET status = u.status, raw_stat = u.raw_stat, raw_err = u.raw_err, updated_at = now()
-       FROM jsonb_to_recordset($1::jsonb) AS u(message_id uuid, part_index int, status text, raw_stat text, raw_err text)
-       WHERE p.message_id = u.message_id AND p.part_index = u.part_index`,
+      `WITH part_updates AS (
+         UPDATE message_parts p
+         SET status = u.status, raw_stat = u.raw_stat, raw_err = u.raw_err, updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS u(message_id uuid, part_index int, status text, raw_stat text, raw_err text)
+         WHERE p.message_id = u.message_id AND p.part_index = u.part_index
+         RETURNING 1
+       ), final_updates AS (
+         UPDATE messages m
+         SET status = u.status, reason_code = u.reason_code, reason_message = u.reason_message,
+             carrier_code = u.carrier_code, sequence = u.sequence, final_at = u.final_at
+         FROM jsonb_to_recordset($2::jsonb) AS u(message_id uuid, status text, reason_code text, reason_message text,
+              carrier_code text, sequence int, final_at timestamptz)
+         WHERE m.message_id = u.message_id AND m.final_at IS NULL
+         RETURNING 1
+       ), history AS (
+         INSERT INTO receipt_history (event_id, message_id, part_index, carrier_id, carrier_message_id, message_state,
+                                      network_error_code, raw_stat, raw_err, receipt_text, receipt_status, applied,
+                                      outcome, message_status, received_at, held_at)
+         SELECT h.event_id, h.message_id, h.part_index, h.carrier_id, h.carrier_message_id, h.message_state,
+                h.network_error_code, h.raw_stat, h.raw_err, h.receipt_text, h.receipt_status, h.applied,
+                h.outcome, h.message_status, h.received_at, h.held_at
+         FROM jsonb_to_recordset($3::jsonb) AS h(event_id uuid, message_id uuid, part_index int, carrier_id text,
+              carrier_message_id text, message_state int, network_error_code text, raw_stat text, raw_err text,
+              receipt_text text, receipt_status text, applied boolean, outcome text, message_status text,
+              received_at timestamptz, held_at timestamptz)
+         ON CONFLICT (event_id) DO NOTHING
+         RETURNING 1
+       )
+       SELECT (SELECT count(*) FROM part_updates) AS parts, (SELECT count(*) FROM final_updates) AS finals,
+              (SELECT count(*) FROM history) AS history`,
       [
         JSON.stringify(
-          rows.map((r) => ({
+          parts.map((r) => ({
             message_id: r.messageId,
             part_index: r.partIndex,
             status: r.status,
@@ -398,23 +437,8 @@ export class DlrRepository {
             raw_err: r.rawErr ?? null,
           })),
         ),
-      ],
-    );
-  }
-
-  /** Sets final statuses; the `final_at IS NULL` guard keeps a final status final even against a bug upstream. */
-  async finalizeMessages(rows: FinalUpdate[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db.query(
-      `UPDATE messages m
-       SET status = u.status, reason_code = u.reason_code, reason_message = u.reason_message,
-           carrier_code = u.carrier_code, sequence = u.sequence, final_at = u.final_at
-       FROM jsonb_to_recordset($1::jsonb) AS u(message_id uuid, status text, reason_code text, reason_message text,
-            carrier_code text, sequence int, final_at timestamptz)
-       WHERE m.message_id = u.message_id AND m.final_at IS NULL`,
-      [
         JSON.stringify(
-          rows.map((r) => ({
+          finals.map((r) => ({
             message_id: r.messageId,
             status: r.status,
             reason_code: r.reasonCode,
@@ -424,27 +448,8 @@ export class DlrRepository {
             final_at: r.finalAt,
           })),
         ),
-      ],
-    );
-  }
-
-  async recordHistory(rows: HistoryRow[]): Promise<void> {
-    if (rows.length === 0) return;
-    await this.db.query(
-      `INSERT INTO receipt_history (event_id, message_id, part_index, carrier_id, carrier_message_id, message_state,
-                                    network_error_code, raw_stat, raw_err, receipt_text, receipt_status, applied,
-                                    outcome, message_status, received_at, held_at)
-       SELECT h.event_id, h.message_id, h.part_index, h.carrier_id, h.carrier_message_id, h.message_state,
-              h.network_error_code, h.raw_stat, h.raw_err, h.receipt_text, h.receipt_status, h.applied,
-              h.outcome, h.message_status, h.received_at, h.held_at
-       FROM jsonb_to_recordset($1::jsonb) AS h(event_id uuid, message_id uuid, part_index int, carrier_id text,
-            carrier_message_id text, message_state int, network_error_code text, raw_stat text, raw_err text,
-            receipt_text text, receipt_status text, applied boolean, outcome text, message_status text,
-            received_at timestamptz, held_at timestamptz)
-       ON CONFLICT (event_id) DO NOTHING`,
-      [
         JSON.stringify(
-          rows.map((r) => ({
+          history.map((r) => ({
             event_id: r.eventId,
             message_id: r.messageId,
             part_index: r.partIndex,
