@@ -12,11 +12,29 @@ import type { OutboxRelay } from './infra/outbox-relay.js';
 import type { RoutePreviewSource } from './infra/route-preview.source.js';
 import { TenantsRepository } from './infra/tenants.repository.js';
 import type { IngestConfig } from './config/ingest.config.js';
+import { Histogram, latencyBuckets } from '@sms/telemetry';
 
 @Module({})
 export class IngestModule {
   static register(runtime: ServiceRuntime, config: IngestConfig, relay: OutboxRelay, routePreview?: RoutePreviewSource): DynamicModule {
     const messages = new MessagesRepository(runtime.dataSource);
+    const accept = new AcceptMessagesService(messages, config.DEFAULT_VALIDITY_SECONDS, () => relay.wake());
+    const groupSeconds = new Histogram({
+      name: 'ingest_group_commit_seconds',
+      help: 'Group commits of single messages: time of the one insert statement',
+      buckets: latencyBuckets,
+      registers: [runtime.metrics],
+    });
+    const groupSize = new Histogram({
+      name: 'ingest_group_commit_messages',
+      help: 'Group commits of single messages: messages per group',
+      buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500],
+      registers: [runtime.metrics],
+    });
+    accept.onGroupCommitted = (size, seconds) => {
+      groupSize.observe(size);
+      groupSeconds.observe(seconds);
+    };
     return {
       module: IngestModule,
       controllers: [OpsController, MessagesController, BatchesController, IngestConsumer],
@@ -30,7 +48,7 @@ export class IngestModule {
         { provide: ROUTE_PREVIEW, useValue: routePreview ?? null },
         {
           provide: AcceptMessagesService,
-          useValue: new AcceptMessagesService(messages, config.DEFAULT_VALIDITY_SECONDS, () => relay.wake()),
+          useValue: accept,
         },
         {
           provide: AUTH_OPTIONS,

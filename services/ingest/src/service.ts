@@ -50,6 +50,14 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
   const routePreview = config.GATEWAY_CONFIG_FILE ? new RoutePreviewSource(config.GATEWAY_CONFIG_FILE, runtime.logger) : undefined;
   routePreview?.watch(config.INGEST_CONFIG_POLL_MS);
 
+  const httpDurations = new Histogram({
+    name: 'ingest_http_request_duration_seconds',
+    help: 'API requests, from arrival to the response (time inside ingest), by route and status',
+    labelNames: ['route', 'status'] as const,
+    buckets: latencyBuckets,
+    registers: [runtime.metrics],
+  });
+
   const routes: { method: string; url: string }[] = [];
   const app = await runNestService(
     runtime,
@@ -66,7 +74,7 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
         // Only the batch endpoint takes bodies beyond the general limit.
         if (route.url === apiRoutes.sendBatch.path) route.bodyLimit = config.BATCH_BODY_LIMIT_BYTES;
       });
-      registerRequestTracing(fastify);
+      registerRequestTracing(fastify, httpDurations);
       registerApiDocs(fastify);
       // Errors raised by fastify before a route runs (malformed JSON, 413, 415) become problem+json too.
       fastify.setErrorHandler((error, _request, reply) => {

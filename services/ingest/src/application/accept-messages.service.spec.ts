@@ -33,6 +33,19 @@ describe('group commit of single messages', () => {
     assert.equal(commits, 2);
   });
 
+  test('a parallel statement starts only for a sizeable group; small ones wait for the statement in flight', async () => {
+    const { repository, groups } = fakeRepository();
+    const service = new AcceptMessagesService(repository, 3600, () => undefined, { maxInFlight: 2, maxGroup: 500, minParallelGroup: 4 });
+    const first = service.acceptOne(input);
+    // Three arrive while the first statement is in flight: too few for a parallel one, they wait for it.
+    await Promise.all([first, ...Array.from({ length: 3 }, () => service.acceptOne(input))]);
+    assert.deepEqual(groups.map((g) => g.length), [1, 3]);
+    // Five arrive while one is in flight: enough for a second statement beside it.
+    const lone = service.acceptOne(input);
+    await Promise.all([lone, ...Array.from({ length: 5 }, () => service.acceptOne(input))]);
+    assert.deepEqual(groups.map((g) => g.length), [1, 3, 1, 4, 1]);
+  });
+
   test('groups are capped, and a failed transaction rejects only its own callers', async () => {
     const { repository, groups } = fakeRepository({ failGroup: 2 });
     const service = new AcceptMessagesService(repository, 3600, () => undefined, { maxInFlight: 1, maxGroup: 4 });
