@@ -316,6 +316,20 @@ describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     assert.equal(statusesOf(messageId).filter((e) => e.payload.status === 'delivered').length, 1);
   });
 
+  void test('a carrier id that already belongs to another message is not taken over by a later message', async () => {
+    const first = newIds(1);
+    const secondId = randomUUID();
+    await publishSubmitted(first.messageId, first.carrierIds);
+    await waitForStatus(first.messageId, 'submitted');
+    await publishSubmitted(secondId, first.carrierIds);
+    await waitForStatus(secondId, 'submitted');
+    const owners = await sql<{ message_id: string }>('SELECT message_id FROM message_parts WHERE carrier_message_id = $1', [first.carrierIds[0]]);
+    assert.deepEqual(owners.map((o) => o.message_id), [first.messageId]);
+    assert.equal((await sql<{ n: number }>('SELECT count(*)::int AS n FROM message_parts WHERE message_id = $1', [secondId]))[0]!.n, 0);
+    await publishReceipt(first.carrierIds[0]!, receiptText(first.carrierIds[0]!, 'DELIVRD'));
+    await waitForStatus(first.messageId, 'delivered');
+  });
+
   void test('multipart: delivered only after both parts are', async () => {
     const { messageId, carrierIds } = newIds(2);
     await publishSubmitted(messageId, carrierIds);

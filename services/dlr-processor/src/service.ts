@@ -28,6 +28,8 @@ export async function startDlrProcessor(config: DlrProcessorConfig): Promise<Run
       {
         groupId: `${config.KAFKA_GROUP_PREFIX}.dlr-processor`,
         contracts: dlrProcessorContracts as EventContract<unknown>[],
+        maxBatchSize: config.DLR_CONSUMER_BATCH_SIZE,
+        concurrency: config.DLR_CONSUMER_CONCURRENCY,
       },
     ],
     async () => undefined,

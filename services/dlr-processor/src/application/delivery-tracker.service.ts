@@ -90,7 +90,7 @@ export class DeliveryTracker {
 
     const committed = await this.store.transaction(async (tx) => {
       await tx.lockCarrierKeys(parts);
-      const fresh = await tx.insertMessages(
+      const { fresh, inserted } = await tx.insertMessagesWithParts(
         events.map((event) => {
           const p = event.envelope.payload;
           return {
@@ -108,9 +108,9 @@ export class DeliveryTracker {
             submittedAt: latestSubmit(p),
           };
         }),
+        parts,
       );
       const freshParts = parts.filter((p) => fresh.has(p.messageId));
-      const inserted = await tx.insertParts(freshParts);
       if (inserted.length < freshParts.length) {
         const insertedKeys = new Set(inserted.map((p) => `${p.messageId}:${p.partIndex}`));
         const clashes = freshParts.filter((p) => !insertedKeys.has(`${p.messageId}:${p.partIndex}`));
@@ -163,8 +163,7 @@ export class DeliveryTracker {
 
       // Receipts that overtook their submitted event are applied now that their parts exist.
       const held = await tx.heldReceiptsFor([...fresh]);
-      const applied = await this.applyAndWrite(tx, held);
-      await tx.releaseHeldReceipts(held.map((r) => r.eventId));
+      const applied = await this.applyAndWrite(tx, held, held.map((r) => r.eventId));
       try {
         const drafts = [...submittedDrafts, ...applied.drafts];
         // One request: a message's `submitted` precedes its final status on the same partition.
@@ -224,11 +223,12 @@ export class DeliveryTracker {
   }
 
   /** Runs the receipts through the status machine in order and writes parts, finals and history. */
-  private async applyAndWrite(tx: DlrRepository, receipts: CorrelatedReceipt[]): Promise<Applied> {
+  /** `releaseHeld`: held receipts among `receipts`, deleted from the held ones in the same write. */
+  private async applyAndWrite(tx: DlrRepository, receipts: CorrelatedReceipt[], releaseHeld: string[] = []): Promise<Applied> {
     const messages = await tx.loadMessagesForUpdate([...new Set(receipts.map((r) => r.messageId))]);
     const applied = this.apply(messages, receipts);
     try {
-      await tx.writeApplied([...applied.partUpdates.values()], applied.finals, applied.history);
+      await tx.writeApplied([...applied.partUpdates.values()], applied.finals, applied.history, releaseHeld);
     } catch (error) {
       for (const span of applied.spans) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });

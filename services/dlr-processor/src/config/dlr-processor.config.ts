@@ -34,6 +34,13 @@ export const dlrProcessorConfigShape = {
         return z.NEVER;
       }
     }),
+  /**
+   * Events per transaction (one consumed slice). Each slice costs a fixed number of round trips and one
+   * Kafka publish whatever its size, so bigger slices are cheaper per receipt; they hold their row locks longer.
+   */
+  DLR_CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Partitions (of submitted and receipts together) processed in parallel, each in its own transaction. */
+  DLR_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   /** How far X-Carrier-Timestamp may be from now (replay window). */
   DLR_HTTP_SIGNATURE_TOLERANCE_S: z.coerce.number().int().min(1).max(3600).default(300),
 };

@@ -172,22 +172,40 @@ export class DlrRepository {
     );
   }
 
-  /** Inserts messages not seen before; returns the ids that were new (the others are redeliveries). */
-  async insertMessages(rows: NewMessage[]): Promise<Set<string>> {
-    if (rows.length === 0) return new Set();
-    const inserted = await this.db.query<{ message_id: string }[]>(
-      `INSERT INTO messages (message_id, tenant_id, carrier_id, traffic_class, total_parts, status, sequence,
-                             callback_url, reference, trace_parent, valid_until, accepted_at, submitted_at)
-       SELECT m.message_id, m.tenant_id, m.carrier_id, m.traffic_class, m.total_parts, 'submitted', 2,
-              m.callback_url, m.reference, m.trace_parent, m.valid_until, m.accepted_at, m.submitted_at
-       FROM jsonb_to_recordset($1::jsonb) AS m(message_id uuid, tenant_id text, carrier_id text, traffic_class text,
-            total_parts int, callback_url text, reference text, trace_parent text, valid_until timestamptz,
-            accepted_at timestamptz, submitted_at timestamptz)
-       ON CONFLICT (message_id) DO NOTHING
-       RETURNING message_id`,
+  /**
+   * Inserts the messages not seen before (the others are redeliveries) and the parts of those only, in one
+   * statement (one round trip). Returns the new message ids and the parts inserted: a part whose carrier id
+   * already belongs to another message (a carrier recycling ids) is not.
+   */
+  async insertMessagesWithParts(messages: NewMessage[], parts: NewPart[]): Promise<{ fresh: Set<string>; inserted: PartRef[] }> {
+    if (messages.length === 0) return { fresh: new Set(), inserted: [] };
+    const rows = await this.db.query<(Partial<PartRow> & { new_message_id: string | null })[]>(
+      `WITH new_messages AS (
+         INSERT INTO messages (message_id, tenant_id, carrier_id, traffic_class, total_parts, status, sequence,
+                               callback_url, reference, trace_parent, valid_until, accepted_at, submitted_at)
+         SELECT m.message_id, m.tenant_id, m.carrier_id, m.traffic_class, m.total_parts, 'submitted', 2,
+                m.callback_url, m.reference, m.trace_parent, m.valid_until, m.accepted_at, m.submitted_at
+         FROM jsonb_to_recordset($1::jsonb) AS m(message_id uuid, tenant_id text, carrier_id text, traffic_class text,
+              total_parts int, callback_url text, reference text, trace_parent text, valid_until timestamptz,
+              accepted_at timestamptz, submitted_at timestamptz)
+         ON CONFLICT (message_id) DO NOTHING
+         RETURNING message_id
+       ), new_parts AS (
+         INSERT INTO message_parts (message_id, part_index, carrier_id, carrier_message_id, submitted_at)
+         SELECT p.message_id, p.part_index, p.carrier_id, p.carrier_message_id, p.submitted_at
+         FROM jsonb_to_recordset($2::jsonb) AS p(message_id uuid, part_index int, carrier_id text,
+              carrier_message_id text, submitted_at timestamptz)
+         WHERE p.message_id IN (SELECT message_id FROM new_messages)
+         ON CONFLICT DO NOTHING
+         RETURNING message_id, part_index, carrier_id, carrier_message_id
+       )
+       SELECT NULL::uuid AS message_id, NULL::int AS part_index, NULL AS carrier_id, NULL AS carrier_message_id,
+              message_id AS new_message_id FROM new_messages
+       UNION ALL
+       SELECT message_id, part_index, carrier_id, carrier_message_id, NULL FROM new_parts`,
       [
         JSON.stringify(
-          rows.map((r) => ({
+          messages.map((r) => ({
             message_id: r.messageId,
             tenant_id: r.tenantId,
             carrier_id: r.carrierId,
@@ -201,27 +219,8 @@ export class DlrRepository {
             submitted_at: r.submittedAt,
           })),
         ),
-      ],
-    );
-    return new Set(inserted.map((r) => r.message_id));
-  }
-
-  /**
-   * Inserts parts; a part whose carrier id already belongs to another message (a carrier recycling ids) is
-   * not inserted. Returns the parts that were.
-   */
-  async insertParts(rows: NewPart[]): Promise<PartRef[]> {
-    if (rows.length === 0) return [];
-    const inserted = await this.db.query<PartRow[]>(
-      `INSERT INTO message_parts (message_id, part_index, carrier_id, carrier_message_id, submitted_at)
-       SELECT p.message_id, p.part_index, p.carrier_id, p.carrier_message_id, p.submitted_at
-       FROM jsonb_to_recordset($1::jsonb) AS p(message_id uuid, part_index int, carrier_id text,
-            carrier_message_id text, submitted_at timestamptz)
-       ON CONFLICT DO NOTHING
-       RETURNING message_id, part_index, carrier_id, carrier_message_id`,
-      [
         JSON.stringify(
-          rows.map((r) => ({
+          parts.map((r) => ({
             message_id: r.messageId,
             part_index: r.partIndex,
             carrier_id: r.carrierId,
@@ -231,27 +230,17 @@ export class DlrRepository {
         ),
       ],
     );
-    return inserted.map(toPartRef);
-  }
-
-  async findParts(keys: CarrierKey[]): Promise<PartRef[]> {
-    if (keys.length === 0) return [];
-    const rows = await this.db.query<PartRow[]>(
-      `SELECT p.message_id, p.part_index, p.carrier_id, p.carrier_message_id
-       FROM message_parts p
-       JOIN jsonb_to_recordset($1::jsonb) AS k(carrier_id text, carrier_message_id text)
-         ON p.carrier_id = k.carrier_id AND p.carrier_message_id = k.carrier_message_id`,
-      [
-        JSON.stringify(
-          keys.map((k) => ({ carrier_id: k.carrierId, carrier_message_id: k.carrierMessageId })),
-        ),
-      ],
-    );
-    return rows.map(toPartRef);
+    const fresh = new Set<string>();
+    const inserted: PartRef[] = [];
+    for (const r of rows) {
+      if (r.new_message_id) fresh.add(r.new_message_id);
+      else inserted.push(toPartRef(r as PartRow));
+    }
+    return { fresh, inserted };
   }
 
   /**
-   * `findParts` and `seenReceiptEvents` in one round trip (the receipt path's hot query): the parts these
+   * One round trip for the receipt path's hot query: the parts these
    * carrier ids belong to, and which of these receipt events were recorded already (redelivered batch).
    */
   async correlate(keys: CarrierKey[], eventIds: string[]): Promise<{ parts: PartRef[]; seen: Set<string> }> {
@@ -274,18 +263,6 @@ export class DlrRepository {
       else parts.push(toPartRef(r as PartRow));
     }
     return { parts, seen };
-  }
-
-  /** Receipt events already recorded (a Kafka redelivery of a batch that committed). */
-  async seenReceiptEvents(eventIds: string[]): Promise<Set<string>> {
-    if (eventIds.length === 0) return new Set();
-    const rows = await this.db.query<{ event_id: string }[]>(
-      `SELECT event_id FROM receipt_history WHERE event_id = ANY($1::uuid[])
-       UNION ALL
-       SELECT event_id FROM pending_receipts WHERE event_id = ANY($1::uuid[])`,
-      [eventIds],
-    );
-    return new Set(rows.map((r) => r.event_id));
   }
 
   /** Loads messages with their parts, locking the message rows (in id order, so batches cannot deadlock). */
@@ -383,19 +360,13 @@ export class DlrRepository {
     }));
   }
 
-  /** Removes held receipts once they are in the history (moved, not dropped). */
-  async releaseHeldReceipts(eventIds: string[]): Promise<void> {
-    if (eventIds.length === 0) return;
-    await this.db.query('DELETE FROM pending_receipts WHERE event_id = ANY($1::uuid[])', [eventIds]);
-  }
-
   /**
    * Writes what applying receipts produced, parts, final statuses and history, in one statement (three
    * data-modifying CTEs on three tables): one round trip per batch instead of three. The `final_at IS NULL`
    * guard keeps a final status final even against a bug upstream.
    */
-  async writeApplied(parts: PartUpdate[], finals: FinalUpdate[], history: HistoryRow[]): Promise<void> {
-    if (parts.length === 0 && finals.length === 0 && history.length === 0) return;
+  async writeApplied(parts: PartUpdate[], finals: FinalUpdate[], history: HistoryRow[], releaseHeld: string[] = []): Promise<void> {
+    if (parts.length === 0 && finals.length === 0 && history.length === 0 && releaseHeld.length === 0) return;
     await this.db.query(
       `WITH part_updates AS (
          UPDATE message_parts p
@@ -424,9 +395,13 @@ export class DlrRepository {
               received_at timestamptz, held_at timestamptz)
          ON CONFLICT (event_id) DO NOTHING
          RETURNING 1
+       ), released AS (
+         -- Held receipts applied now: moved into the history above, in the same statement.
+         DELETE FROM pending_receipts WHERE event_id = ANY($4::uuid[])
+         RETURNING 1
        )
        SELECT (SELECT count(*) FROM part_updates) AS parts, (SELECT count(*) FROM final_updates) AS finals,
-              (SELECT count(*) FROM history) AS history`,
+              (SELECT count(*) FROM history) AS history, (SELECT count(*) FROM released) AS released`,
       [
         JSON.stringify(
           parts.map((r) => ({
@@ -468,6 +443,7 @@ export class DlrRepository {
             held_at: r.heldAt?.toISOString() ?? null,
           })),
         ),
+        releaseHeld,
       ],
     );
   }
