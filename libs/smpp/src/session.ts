@@ -131,6 +131,8 @@ interface Connection {
   /** The last chunk the smpp package read off the socket: the body of the PDU it is about to emit. */
   lastChunk?: Buffer;
   enquireOutstanding: boolean;
+  /** Writes of this tick are held (socket.cork) and leave together in one writev at the next tick. */
+  corked?: boolean;
   connectTimer?: NodeJS.Timeout;
   enquireTimer?: NodeJS.Timeout;
 }
@@ -487,6 +489,23 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     if (!sent) this.drop(connection, 'socket_not_writable');
   }
 
+  /**
+   * Writes a PDU. With the socket's no-delay on, every PDU was its own syscall (a profile at 4,000 submit_sm/s
+   * put 10 % of the process in socket writes); PDUs written in one tick (a window's submits, a burst of
+   * deliver_sm_resp) now leave in one writev, still without Nagle's delay.
+   */
+  private send(connection: Connection, pdu: smpp.PDU): boolean {
+    if (!connection.corked && connection.socket.writable) {
+      connection.corked = true;
+      connection.socket.cork();
+      process.nextTick(() => {
+        connection.corked = false;
+        connection.socket.uncork();
+      });
+    }
+    return connection.session.send(pdu);
+  }
+
   /** Sends a request PDU and routes its response by sequence number. False when the socket is not writable. */
   private request(
     connection: Connection,
@@ -494,7 +513,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     timeoutMs: number,
     handlers: Omit<PendingRequest, 'timer'>,
   ): boolean {
-    if (connection.closed || !connection.session.send(pdu)) return false;
+    if (connection.closed || !this.send(connection, pdu)) return false;
     const sequence = pdu.sequence_number;
     const timer = setTimeout(() => {
       connection.pending.delete(sequence);
@@ -618,7 +637,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     }
     switch (pdu.command) {
       case 'enquire_link':
-        connection.session.send(pdu.response());
+        this.send(connection, pdu.response());
         return;
       case 'deliver_sm':
       case 'data_sm':
@@ -626,14 +645,15 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
         return;
       case 'unbind':
         this.logger.warn({ session: this.name }, 'SMSC unbound the session');
-        connection.session.send(pdu.response());
+        this.send(connection, pdu.response());
         this.drop(connection, 'unbound_by_smsc', true);
         return;
       case 'alert_notification':
       case 'outbind':
         return;
       default:
-        connection.session.send(
+        this.send(
+          connection,
           new smpp.PDU('generic_nack', {
             sequence_number: pdu.sequence_number,
             command_status: ESME_RINVCMDID,
@@ -644,7 +664,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
 
   private onDeliver(connection: Connection, pdu: smpp.PDU): void {
     // Acknowledge first: the SMSC's window towards us must never wait on our processing.
-    connection.session.send(pdu.response());
+    this.send(connection, pdu.response());
     const receivedAt = new Date();
     const raw = connection.lastChunk;
     const commandId = pdu.command === 'deliver_sm' ? DELIVER_SM : DATA_SM;
