@@ -37,8 +37,11 @@ export const dlrProcessorConfigShape = {
   /**
    * Events per transaction (one consumed slice). Each slice costs a fixed number of round trips and one
    * Kafka publish whatever its size, so bigger slices are cheaper per receipt; they hold their row locks longer.
+   * At most 1000: each slice takes one advisory lock per carrier id, and PostgreSQL's shared lock table
+   * (max_locks_per_transaction 64 x max_connections 100 = 6400 by default) is shared by every transaction
+   * of the server (3 x 2000 already came within a few hundred of it).
    */
-  DLR_CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  DLR_CONSUMER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(500),
   /** Partitions (of submitted and receipts together) processed in parallel, each in its own transaction. */
   DLR_CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
   /** How far X-Carrier-Timestamp may be from now (replay window). */
