@@ -269,18 +269,32 @@ export class DlrRepository {
   async loadMessagesForUpdate(messageIds: string[]): Promise<Map<string, StoredMessage>> {
     const result = new Map<string, StoredMessage>();
     if (messageIds.length === 0) return result;
-    // Parts ride along as JSON (one round trip instead of two); the lock is on the message rows only.
-    const messages = await this.db.query<(MessageRow & { parts: { i: number; s: string; st: string | null; e: string | null }[] | null })[]>(
-      `SELECT m.message_id, m.tenant_id, m.carrier_id, m.traffic_class, m.total_parts, m.status, m.callback_url,
-              m.reference, m.trace_parent, m.accepted_at,
-              (SELECT json_agg(json_build_object('i', p.part_index, 's', p.status, 'st', p.raw_stat, 'e', p.raw_err)
-                               ORDER BY p.part_index)
-               FROM message_parts p WHERE p.message_id = m.message_id) AS parts
-       FROM messages m WHERE m.message_id = ANY($1::uuid[])
-       ORDER BY m.message_id
-       FOR UPDATE OF m`,
+    // Two statements on purpose: under READ COMMITTED a statement reads with the snapshot it started with,
+    // even after waiting for a row lock. Parts read in the locking statement itself (one round trip) miss
+    // a part another transaction updated while this one waited on the message lock, and then neither
+    // transaction sees every part final: a multipart message that never ends. Reading the parts after the
+    // lock is held takes a fresh snapshot that includes the lock holder's commit.
+    const locked = await this.db.query<MessageRow[]>(
+      `SELECT message_id, tenant_id, carrier_id, traffic_class, total_parts, status, callback_url, reference,
+              trace_parent, accepted_at
+       FROM messages WHERE message_id = ANY($1::uuid[])
+       ORDER BY message_id
+       FOR UPDATE`,
       [messageIds],
     );
+    const partRows = await this.db.query<{ message_id: string; part_index: number; status: string; raw_stat: string | null; raw_err: string | null }[]>(
+      `SELECT message_id, part_index, status, raw_stat, raw_err
+       FROM message_parts WHERE message_id = ANY($1::uuid[])
+       ORDER BY message_id, part_index`,
+      [messageIds],
+    );
+    const partsOf = new Map<string, { i: number; s: string; st: string | null; e: string | null }[]>();
+    for (const p of partRows) {
+      const list = partsOf.get(p.message_id) ?? [];
+      list.push({ i: p.part_index, s: p.status, st: p.raw_stat, e: p.raw_err });
+      partsOf.set(p.message_id, list);
+    }
+    const messages = locked.map((m) => ({ ...m, parts: partsOf.get(m.message_id) ?? null }));
     for (const m of messages) {
       result.set(m.message_id, {
         messageId: m.message_id,
