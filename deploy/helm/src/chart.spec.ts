@@ -44,7 +44,11 @@ interface Container {
   readinessProbe: Probe;
   startupProbe: Probe;
   resources: { requests: Record<string, string>; limits: Record<string, string> };
-  securityContext: { readOnlyRootFilesystem: boolean; allowPrivilegeEscalation: boolean; capabilities: { drop: string[] } };
+  securityContext: {
+    readOnlyRootFilesystem: boolean;
+    allowPrivilegeEscalation: boolean;
+    capabilities: { drop: string[] };
+  };
   volumeMounts: { name: string; mountPath: string; subPath?: string }[];
   args?: string[];
 }
@@ -60,7 +64,10 @@ interface K8sObject {
   spec?: {
     replicas?: number;
     selector?: { matchLabels: Record<string, string> };
-    template?: { metadata: { annotations?: Record<string, string>; labels: Record<string, string> }; spec: PodSpec };
+    template?: {
+      metadata: { annotations?: Record<string, string>; labels: Record<string, string> };
+      spec: PodSpec;
+    };
     rules?: { host: string; http: { paths: { path: string; backend: { service: { name: string } } }[] } }[];
     [key: string]: unknown;
   };
@@ -75,7 +82,14 @@ async function helmRun(args: string[]): Promise<string> {
 }
 
 async function template(...valueFiles: string[]): Promise<K8sObject[]> {
-  const out = await helmRun(['template', 'gw', chartDir, '--namespace', 'sms', ...valueFiles.flatMap((f) => ['-f', f])]);
+  const out = await helmRun([
+    'template',
+    'gw',
+    chartDir,
+    '--namespace',
+    'sms',
+    ...valueFiles.flatMap((f) => ['-f', f]),
+  ]);
   return parseAllDocuments(out)
     .map((doc) => {
       assert.deepEqual(doc.errors, [], 'helm template rendered invalid YAML');
@@ -123,9 +137,30 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       /secret\.existingSecret .*or secret\.databaseUrl/,
     );
     await assert.rejects(
-      helmRun(['template', 'gw', chartDir, '--set', 'kafka.brokers=k:9092', '--set', 'secret.databaseUrl=mysql://x']),
+      helmRun([
+        'template',
+        'gw',
+        chartDir,
+        '--set',
+        'kafka.brokers=k:9092',
+        '--set',
+        'secret.databaseUrl=mysql://x',
+      ]),
       /must be a postgres:\/\/ URL/,
     );
+  });
+
+  test('values.schema.json refuses a misspelt service, a non-integer replica count and a bad broker list', async () => {
+    const base = ['template', 'gw', chartDir, '-f', minimalValues];
+    await assert.rejects(
+      helmRun([...base, '--set', 'services.routr.replicas=2']),
+      /additional properties 'routr' not allowed/,
+    );
+    await assert.rejects(
+      helmRun([...base, '--set', 'services.router.replicas=two']),
+      /services\/router\/replicas/,
+    );
+    await assert.rejects(helmRun([...base, '--set', 'kafka.brokers=kafka']), /kafka\/brokers/);
   });
 
   test('five Deployments run the right command on the right port with probes on the real health paths', async () => {
@@ -136,11 +171,16 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       const container = containerOf(deployment);
       assert.deepEqual(container.command, ['node', `services/${service}/dist/main.js`]);
       assert.equal(container.workingDir, '/app');
-      assert.deepEqual(container.ports, [{ name: 'http', containerPort: expectedPorts[service], protocol: 'TCP' }]);
+      assert.deepEqual(container.ports, [
+        { name: 'http', containerPort: expectedPorts[service], protocol: 'TCP' },
+      ]);
       // The services listen on 127.0.0.1 unless told otherwise: a pod must listen on every interface.
       assert.equal(envOf(container, 'HTTP_HOST')?.value, '0.0.0.0');
       assert.equal(envOf(container, 'HTTP_PORT')?.value, String(expectedPorts[service]));
-      assert.equal(envOf(container, 'KAFKA_BROKERS')?.value, 'kafka-0.kafka:9092,kafka-1.kafka:9092,kafka-2.kafka:9092');
+      assert.equal(
+        envOf(container, 'KAFKA_BROKERS')?.value,
+        'kafka-0.kafka:9092,kafka-1.kafka:9092,kafka-2.kafka:9092',
+      );
       assert.equal(envOf(container, 'GATEWAY_MODE')?.value, 'production');
       assert.equal(envOf(container, 'OTEL_SERVICE_NAME')?.value, service);
       assert.equal(envOf(container, 'OTEL_TRACES_EXPORTER')?.value, 'none');
@@ -149,8 +189,14 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       assert.equal(container.readinessProbe.httpGet.path, '/health/ready');
       assert.equal(container.readinessProbe.httpGet.port, 'http');
       // Requests at the < 300 MB steady-state target; a limit above it for a draining backlog.
-      assert.ok(mebibytes(container.resources.requests['memory']!) * 1.048576 < 300, `${service} memory request`);
-      assert.ok(mebibytes(container.resources.limits['memory']!) >= mebibytes(container.resources.requests['memory']!));
+      assert.ok(
+        mebibytes(container.resources.requests['memory']!) * 1.048576 < 300,
+        `${service} memory request`,
+      );
+      assert.ok(
+        mebibytes(container.resources.limits['memory']!) >=
+          mebibytes(container.resources.requests['memory']!),
+      );
       assert.ok(container.resources.requests['cpu'], `${service} has a CPU request`);
       // Non-root, read-only root filesystem, no capabilities; /tmp writable.
       assert.equal(deployment.spec!.template!.spec.securityContext.runAsNonRoot, true);
@@ -176,7 +222,9 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
 
   test('the gateway file is mounted as a directory where router and carrier-dispatch read GATEWAY_CONFIG_FILE', async () => {
     const objects = await template(minimalValues);
-    const configSecret = ofKind(objects, 'Secret').find((s) => s.metadata.name === 'gw-sms-gateway-gateway-config');
+    const configSecret = ofKind(objects, 'Secret').find(
+      (s) => s.metadata.name === 'gw-sms-gateway-gateway-config',
+    );
     assert.ok(configSecret?.stringData?.['gateway.yaml']?.includes('carriers:'));
     for (const service of services) {
       const deployment = deploymentOf(objects, service);
@@ -196,21 +244,35 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       }
     }
     // carrier-dispatch reads the file once, so a changed file rolls it; the router reloads by itself.
-    assert.ok(deploymentOf(objects, 'carrier-dispatch').spec!.template!.metadata.annotations!['checksum/gateway-config']);
-    assert.equal(deploymentOf(objects, 'router').spec!.template!.metadata.annotations!['checksum/gateway-config'], undefined);
+    assert.ok(
+      deploymentOf(objects, 'carrier-dispatch').spec!.template!.metadata.annotations![
+        'checksum/gateway-config'
+      ],
+    );
+    assert.equal(
+      deploymentOf(objects, 'router').spec!.template!.metadata.annotations!['checksum/gateway-config'],
+      undefined,
+    );
   });
 
   test('credentials reach the pods only through secretKeyRef, never as plain env', async () => {
     const minimal = await template(minimalValues);
     const secret = ofKind(minimal, 'Secret').find((s) => s.metadata.name === 'gw-sms-gateway-env');
-    assert.equal(secret?.stringData?.['DATABASE_URL'], 'postgres://gateway:change-me@postgres:5432/sms_gateway');
+    assert.equal(
+      secret?.stringData?.['DATABASE_URL'],
+      'postgres://gateway:change-me@postgres:5432/sms_gateway',
+    );
     const secretValues = Object.values(secret!.stringData!);
     for (const service of services) {
       const container = containerOf(deploymentOf(minimal, service));
       for (const env of container.env) {
-        for (const value of secretValues) assert.ok(!env.value?.includes(value), `${service} ${env.name} carries a secret in plain text`);
+        for (const value of secretValues)
+          assert.ok(!env.value?.includes(value), `${service} ${env.name} carries a secret in plain text`);
       }
-      assert.deepEqual(envOf(container, 'DATABASE_URL')?.valueFrom?.secretKeyRef, { name: 'gw-sms-gateway-env', key: 'DATABASE_URL' });
+      assert.deepEqual(envOf(container, 'DATABASE_URL')?.valueFrom?.secretKeyRef, {
+        name: 'gw-sms-gateway-env',
+        key: 'DATABASE_URL',
+      });
     }
     const router = containerOf(deploymentOf(minimal, 'router'));
     assert.deepEqual(envOf(router, 'ROUTER_ADMIN_TOKEN')?.valueFrom?.secretKeyRef, {
@@ -226,36 +288,57 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       .split(/^---$/m)
       .filter((doc) => !/^kind: Secret$/m.test(doc))
       .join('\n');
-    for (const value of secretValues) assert.ok(!outsideSecrets.includes(value), 'a credential leaked outside the Secrets');
+    for (const value of secretValues)
+      assert.ok(!outsideSecrets.includes(value), 'a credential leaked outside the Secrets');
   });
 
   test('production values: existingSecret, replicas, ingress, tracing, ServiceMonitor, per-service env and resources', async () => {
     const objects = await template(productionValues);
     assert.equal(ofKind(objects, 'Secret').length, 0, 'with existingSecret the chart renders no Secret');
     const replicas = Object.fromEntries(services.map((s) => [s, deploymentOf(objects, s).spec!.replicas]));
-    assert.deepEqual(replicas, { ingest: 4, router: 3, 'carrier-dispatch': 3, 'dlr-processor': 3, notifier: 1 });
+    assert.deepEqual(replicas, {
+      ingest: 4,
+      router: 3,
+      'carrier-dispatch': 3,
+      'dlr-processor': 3,
+      notifier: 1,
+    });
     // A single replica gets no PodDisruptionBudget (it would block every node drain).
     assert.deepEqual(
-      ofKind(objects, 'PodDisruptionBudget').map((p) => p.metadata.name).sort(),
+      ofKind(objects, 'PodDisruptionBudget')
+        .map((p) => p.metadata.name)
+        .sort(),
       ['carrier-dispatch', 'dlr-processor', 'ingest', 'router'].map((s) => `gw-sms-gateway-${s}`),
     );
     for (const service of services) {
       const deployment = deploymentOf(objects, service);
       const container = containerOf(deployment);
-      assert.deepEqual(envOf(container, 'DATABASE_URL')?.valueFrom?.secretKeyRef, { name: 'sms-gateway-credentials', key: 'DATABASE_URL' });
+      assert.deepEqual(envOf(container, 'DATABASE_URL')?.valueFrom?.secretKeyRef, {
+        name: 'sms-gateway-credentials',
+        key: 'DATABASE_URL',
+      });
       assert.equal(envOf(container, 'OTEL_TRACES_EXPORTER')?.value, 'otlp');
-      assert.equal(envOf(container, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value, 'http://otel-collector.observability:4318');
+      assert.equal(
+        envOf(container, 'OTEL_EXPORTER_OTLP_ENDPOINT')?.value,
+        'http://otel-collector.observability:4318',
+      );
       assert.equal(envOf(container, 'KAFKA_GROUP_PREFIX')?.value, 'sms-prod');
       assert.equal(envOf(container, 'TZ')?.value, 'UTC');
       // The chart cannot checksum Secrets it does not render.
       assert.equal(deployment.spec!.template!.metadata.annotations!['checksum/secret'], undefined);
     }
     const dispatch = deploymentOf(objects, 'carrier-dispatch');
-    assert.equal(dispatch.spec!.template!.spec.volumes.find((v) => v.name === 'gateway-config')?.secret?.secretName, 'sms-gateway-carriers');
+    assert.equal(
+      dispatch.spec!.template!.spec.volumes.find((v) => v.name === 'gateway-config')?.secret?.secretName,
+      'sms-gateway-carriers',
+    );
     assert.equal(containerOf(dispatch).resources.limits['memory'], '768Mi');
     assert.equal(containerOf(dispatch).resources.requests['memory'], '256Mi');
     assert.equal(envOf(containerOf(deploymentOf(objects, 'ingest')), 'RATE_LIMIT_PER_SECOND')?.value, '2000');
-    assert.equal(envOf(containerOf(deploymentOf(objects, 'router')), 'ROUTER_QUIET_HOURS')?.value, '21:00-08:00');
+    assert.equal(
+      envOf(containerOf(deploymentOf(objects, 'router')), 'ROUTER_QUIET_HOURS')?.value,
+      '21:00-08:00',
+    );
     assert.equal(envOf(containerOf(deploymentOf(objects, 'notifier')), 'ROUTER_QUIET_HOURS'), undefined);
 
     const [ingress] = ofKind(objects, 'Ingress');
@@ -280,7 +363,10 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
     assert.equal(container.args![0], readFileSync(join(chartDir, 'files/ensure-topics.mjs'), 'utf8'));
     assert.equal(envOf(container, 'TOPIC_REPLICATION_FACTOR')?.value, '3');
     // It runs before the release's own objects exist, so it must not need them.
-    assert.equal(container.env.some((e) => e.valueFrom), false);
+    assert.equal(
+      container.env.some((e) => e.valueFrom),
+      false,
+    );
 
     const dir = mkdtempSync(join(tmpdir(), 'helm-values-'));
     const off = join(dir, 'off.yaml');

@@ -31,7 +31,9 @@ function findGo(): string {
  * into the cache (no prebuilt binary can be downloaded here: only package registries are reachable).
  * Takes about two minutes of CPU the first time; later calls return at once.
  */
-export async function ensureHelm(log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<string> {
+export async function ensureHelm(
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<string> {
   if (process.env['HELM']) return process.env['HELM'];
   const dir = join(cacheDir(), `helm-${HELM_VERSION}`);
   const binary = join(dir, 'helm');
@@ -40,7 +42,9 @@ export async function ensureHelm(log: (line: string) => void = (l) => process.st
   // Built into a scratch directory and renamed: two test processes building at once never see half a binary.
   const scratch = mkdtempSync(join(cacheDir(), `.helm-build-`));
   const started = Date.now();
-  log(`[helm] building Helm ${HELM_VERSION} from the Go module proxy into ${dir} (first run only, about 2 minutes)...`);
+  log(
+    `[helm] building Helm ${HELM_VERSION} from the Go module proxy into ${dir} (first run only, about 2 minutes)...`,
+  );
   const ldflags = [
     '-s -w',
     `-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}`,

@@ -27,17 +27,30 @@ test('the chart topics hook leaves every declared topic with at least its declar
   const specs = topicSpecs();
   for (let round = 0; round < 2; round++) {
     const { stdout } = await runHook({ KAFKA_BROKERS: brokers, TOPIC_REPLICATION_FACTOR: '1' });
-    assert.match(stdout, new RegExp(`^topics: ${specs.length} declared, \\d+ created \\(replication factor 1\\), \\d+ grown$`, 'm'));
+    assert.match(
+      stdout,
+      new RegExp(
+        `^topics: ${specs.length} declared, \\d+ created \\(replication factor 1\\), \\d+ grown$`,
+        'm',
+      ),
+    );
     if (round === 1) assert.match(stdout, / 0 created .* 0 grown$/m, 'a second run changes nothing');
   }
-  const admin = new Kafka({ clientId: 'helm-topics-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({
+    clientId: 'helm-topics-test',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
   try {
     const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
     for (const spec of specs) {
       const topic = metadata.topics.find((t) => t.name === spec.topic);
       assert.ok(topic, `${spec.topic} exists`);
-      assert.ok(topic.partitions.length >= spec.numPartitions, `${spec.topic}: ${topic.partitions.length} < ${spec.numPartitions} partitions`);
+      assert.ok(
+        topic.partitions.length >= spec.numPartitions,
+        `${spec.topic}: ${topic.partitions.length} < ${spec.numPartitions} partitions`,
+      );
     }
   } finally {
     await admin.disconnect();
@@ -45,6 +58,9 @@ test('the chart topics hook leaves every declared topic with at least its declar
 });
 
 test('the topics hook fails loudly on a bad replication factor or no brokers', async () => {
-  await assert.rejects(runHook({ KAFKA_BROKERS: brokers ?? 'x:1', TOPIC_REPLICATION_FACTOR: 'three' }), /TOPIC_REPLICATION_FACTOR must be a positive integer/);
+  await assert.rejects(
+    runHook({ KAFKA_BROKERS: brokers ?? 'x:1', TOPIC_REPLICATION_FACTOR: 'three' }),
+    /TOPIC_REPLICATION_FACTOR must be a positive integer/,
+  );
   await assert.rejects(runHook({ TOPIC_REPLICATION_FACTOR: '1' }), /KAFKA_BROKERS is not set/);
 });
