@@ -151,6 +151,15 @@ const first = (await page(0, 1))[0];
 const lastRecord = (await page(total - 1, 1))[0];
 const seconds = (lastRecord.receivedAt - first.receivedAt) / 1000;
 const duplicates = (await (await fetch(`http://127.0.0.1:${simHttp}/duplicates`)).json()).count;
+// Submits per 250 ms from the first one: shows whether the binds stay busy or idle between rounds.
+const buckets = [];
+for (let offset = 0; offset < total; offset += 5000) {
+  for (const r of await page(offset, 5000)) {
+    const b = Math.floor((r.receivedAt - first.receivedAt) / 250);
+    buckets[b] = (buckets[b] ?? 0) + 1;
+  }
+}
+const per250ms = Array.from(buckets, (n) => n ?? 0);
 
 for (const child of children.reverse()) child.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 3000));
@@ -168,6 +177,7 @@ console.log(
     submitsPerSecond: Math.round(last.accepted / seconds),
     expectedByLittlesLaw: LATENCY_MS > 0 ? Math.round((BINDS * WINDOW * 1000) / LATENCY_MS) : null,
     prefillMs: Math.round(fillMs),
+    per250ms,
     logs: dir,
   }),
 );
