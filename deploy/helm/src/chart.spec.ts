@@ -1,7 +1,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -351,6 +351,37 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
     const [monitor] = ofKind(objects, 'ServiceMonitor');
     assert.ok(monitor, 'ServiceMonitor rendered');
     assert.deepEqual(monitor.spec!['endpoints'], [{ port: 'http', path: '/metrics', interval: '30s' }]);
+  });
+
+  test('NOTES.txt lists the services and the PostgreSQL connection budget of the chosen replicas', async () => {
+    // helm template never renders NOTES.txt (only install does, against a cluster): render it through a copy
+    // of the chart where a ConfigMap carries it through `tpl`.
+    const copy = join(mkdtempSync(join(tmpdir(), 'helm-notes-')), 'sms-gateway');
+    cpSync(chartDir, copy, { recursive: true });
+    cpSync(join(copy, 'templates/NOTES.txt'), join(copy, 'files/notes.txt'));
+    writeFileSync(
+      join(copy, 'templates/notes-test.yaml'),
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ tpl (.Files.Get "files/notes.txt") . | quote }}\n',
+    );
+    const notes = async (values: string) => {
+      const out = await helmRun([
+        'template',
+        'gw',
+        copy,
+        '-f',
+        values,
+        '--show-only',
+        'templates/notes-test.yaml',
+      ]);
+      return (parseAllDocuments(out)[0]!.toJS() as { data: { notes: string } }).data.notes;
+    };
+    const minimal = await notes(minimalValues);
+    for (const service of services)
+      assert.match(minimal, new RegExp(`gw-sms-gateway-${service}:${expectedPorts[service]}  replicas 2`));
+    // ingest 2 x 20 + four services x 2 x 10
+    assert.match(minimal, /hold up to 120 connections/);
+    // ingest 4 x 20 + router, carrier-dispatch, dlr-processor 3 x 10 each + notifier 1 x 10
+    assert.match(await notes(productionValues), /hold up to 180 connections/);
   });
 
   test('the topics hook Job runs the chart script with the configured replication factor before install and upgrade', async () => {
