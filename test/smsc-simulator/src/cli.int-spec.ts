@@ -142,4 +142,30 @@ void describe('cli', () => {
       assert.match(stderr, /dropResponseRate must be between 0 and 1/);
     },
   );
+
+  void it('runs an HTTP carrier beside the SMPP port when asked, with the knobs given', { timeout: 8000 }, async () => {
+    const cli = startCli(['--port', '0', '--http-carrier-port', '0', '--http-carrier-token', 'tk-123', '--latency-ms', '1']);
+    try {
+      const started = await cli.waitForEvent('http-carrier');
+      const submitUrl = started.submitUrl as string;
+      const submit = (token: string) =>
+        fetch(submitUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ to: '+447700900001', from: 'ACME', text: 'secret body' }),
+        });
+      assert.equal((await submit('wrong')).status, 401);
+      const accepted = await submit('tk-123');
+      assert.equal(accepted.status, 200);
+      assert.match(((await accepted.json()) as { messageId: string }).messageId, /^[0-9A-F]+$/);
+      const knobs = (await (await fetch(submitUrl.replace('/sms', '/knobs'))).json()) as { latencyMs: number };
+      assert.equal(knobs.latencyMs, 1);
+      assert.ok(!cli.lines.map((l) => JSON.stringify(l)).join('\n').includes('tk-123'), 'the token is never logged');
+      cli.child.kill('SIGTERM');
+      const [code] = (await withTimeout(once(cli.child, 'exit'), 3000, 'exit')) as [number | null];
+      assert.equal(code, 0);
+    } finally {
+      if (cli.child.exitCode === null) cli.child.kill('SIGKILL');
+    }
+  });
 });

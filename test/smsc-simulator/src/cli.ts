@@ -2,6 +2,7 @@
 // Runs the simulator as a process: the default "carrier" for local runs, sandbox tenants and benchmarks.
 // Flags win over SMSC_SIM_* environment variables, which win over defaults.
 import { parseArgs } from 'node:util';
+import { startHttpCarrier, type HttpCarrierSimulator } from './http-carrier.js';
 import { KnobError, type KnobsPatch, type OutcomeMix } from './knobs.js';
 import { startSimulator, type Credential, type SimulatorEvent } from './simulator.js';
 
@@ -23,6 +24,13 @@ const USAGE = `Usage: node dist/cli.js [options]
   --outcome-mix delivered=0.9,undeliverable=0.05,expired=0.05,rejected=0   (SMSC_SIM_OUTCOME_MIX)
   --seed <n>                        reproducible random draws     (SMSC_SIM_SEED)
   --record-limit <n>                submits kept for GET /submits (SMSC_SIM_RECORD_LIMIT, default 200000)
+
+HTTP carrier mode (besides SMPP; same knobs, its own /knobs, /submits, /duplicates on its port):
+  --http-carrier-port <n>           POST /sms submit API, 0 = ephemeral (SMSC_SIM_HTTP_CARRIER_PORT, default off)
+  --http-carrier-token <t>          required bearer token         (SMSC_SIM_HTTP_CARRIER_TOKEN, default none)
+  --http-carrier-receipt-url <url>  where signed receipts go, e.g. http://127.0.0.1:8084/v1/carriers/<id>/receipts
+                                                                  (SMSC_SIM_HTTP_CARRIER_RECEIPT_URL)
+  --http-carrier-receipt-secret <s> HMAC secret of X-Carrier-Signature (SMSC_SIM_HTTP_CARRIER_RECEIPT_SECRET)
 `;
 
 const OPTIONS = {
@@ -42,6 +50,10 @@ const OPTIONS = {
   'outcome-mix': { type: 'string' },
   seed: { type: 'string' },
   'record-limit': { type: 'string' },
+  'http-carrier-port': { type: 'string' },
+  'http-carrier-token': { type: 'string' },
+  'http-carrier-receipt-url': { type: 'string' },
+  'http-carrier-receipt-secret': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -146,12 +158,30 @@ async function main(): Promise<void> {
   });
   log({ event: 'config', accounts: credentials.map((c) => c.systemId), knobs: simulator.knobs() });
 
+  const httpCarrierPort = num('http-carrier-port');
+  let httpCarrier: HttpCarrierSimulator | undefined;
+  if (httpCarrierPort !== undefined) {
+    const token = value('http-carrier-token');
+    const receiptUrl = value('http-carrier-receipt-url');
+    const receiptSecret = value('http-carrier-receipt-secret');
+    httpCarrier = await startHttpCarrier({
+      ...knobs,
+      host: value('host') ?? '127.0.0.1',
+      port: httpCarrierPort,
+      ...(token === undefined ? {} : { token }),
+      ...(receiptUrl === undefined ? {} : { receiptUrl }),
+      ...(receiptSecret === undefined ? {} : { receiptSecret }),
+    });
+    // The URL only: never the token or the secret.
+    log({ event: 'http-carrier', submitUrl: httpCarrier.submitUrl, port: httpCarrier.port, receipts: receiptUrl !== undefined });
+  }
+
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log({ event: 'shutdown', signal });
-    simulator.stop().then(
+    Promise.all([simulator.stop(), httpCarrier?.stop()]).then(
       () => process.exit(0),
       (err: unknown) => {
         process.stderr.write(`smsc-simulator: stop failed: ${String(err)}\n`);
