@@ -37,7 +37,7 @@ const [command = 'start', ...rest] = process.argv.slice(2);
 // The Helm chart test (unit tier) needs a helm binary. Building one on a fresh machine takes minutes,
 // more than a unit test file may run, so it is built here before the tiers start (instant once cached).
 if (command === 'test' && (rest.length === 0 || rest.includes('unit'))) {
-  run(process.execPath, [join(root, 'deploy/helm/dist/ensure-helm.js')], 'Helm for the chart test (built once from the Go module proxy)');
+  run(process.execPath, [join(root, 'deploy/helm/dist/ensure-helm.js')], 'Helm and the manifest validator for the chart test (built once with Go)');
 }
 process.argv = [process.argv[0], 'gateway-cli', command, ...rest];
 await import(pathToFileURL(join(root, 'deploy/local/dist/gateway/cli.js')).href);

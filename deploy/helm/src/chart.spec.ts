@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
-import { ensureHelm } from './ensure-helm.js';
+import { ensureHelm, ensureValidator } from './ensure-helm.js';
 
 const run = promisify(execFile);
 const chartDir = resolve(dirname(fileURLToPath(import.meta.url)), '../sms-gateway');
@@ -75,10 +75,22 @@ interface K8sObject {
 }
 
 let helm = '';
+let validator = '';
 
 async function helmRun(args: string[]): Promise<string> {
   const { stdout } = await run(helm, args, { maxBuffer: 16 * 1024 * 1024 });
   return stdout;
+}
+
+/** Runs a binary with `input` on stdin; rejects (with stdout) on a non-zero exit. */
+function runWithInput(binary: string, input: string): Promise<{ stdout: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = execFile(binary, [], { maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => {
+      if (error) reject(Object.assign(error, { stdout }));
+      else resolvePromise({ stdout });
+    });
+    child.stdin!.end(input);
+  });
 }
 
 async function template(...valueFiles: string[]): Promise<K8sObject[]> {
@@ -119,6 +131,7 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
   before(
     async () => {
       helm = await ensureHelm();
+      validator = await ensureValidator();
     },
     { timeout: 20 * 60_000 },
   );
@@ -128,6 +141,28 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       const out = await helmRun(['lint', '--strict', chartDir, '-f', values]);
       assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
     }
+  });
+
+  test('every rendered object decodes strictly into its Kubernetes API type (k8s.io/api, case-sensitive)', async () => {
+    for (const values of [minimalValues, productionValues]) {
+      const rendered = await helmRun(['template', 'gw', chartDir, '-f', values]);
+      const { stdout } = await runWithInput(validator, rendered);
+      assert.match(stdout, /^\d+ documents checked, 0 invalid$/m);
+    }
+    // The validator itself: a misspelt field and a malformed quantity are refused, with the field's path.
+    const good = await helmRun(['template', 'gw', chartDir, '-f', minimalValues]);
+    const typo = await runWithInput(
+      validator,
+      good.replace(/readOnlyRootFilesystem/g, 'readOnlyRootFileSystem'),
+    ).catch((e: { stdout: string }) => e);
+    assert.match(
+      typo.stdout,
+      /unknown field "spec\.template\.spec\.containers\[0\]\.securityContext\.readOnlyRootFileSystem"/,
+    );
+    const quantity = await runWithInput(validator, good.replace(/memory: 512Mi/, 'memory: 512MB')).catch(
+      (e: { stdout: string }) => e,
+    );
+    assert.match(quantity.stdout, /quantities must match/);
   });
 
   test('the chart refuses to render without Kafka brokers or a database, naming the missing value', async () => {

@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -71,7 +73,44 @@ export async function ensureHelm(
   return binary;
 }
 
-// `node deploy/helm/dist/ensure-helm.js` prints the binary's path (builds it first if needed).
+/** Source of the offline manifest validator (a small Go program over k8s.io/api). */
+const validatorSource = resolve(dirname(fileURLToPath(import.meta.url)), '../validate');
+
+/**
+ * Path of the k8s-validate binary, built from deploy/helm/validate into the cache when missing. The cache
+ * key is a hash of its sources, so a changed validator is rebuilt. About a minute the first time (it
+ * compiles k8s.io/api), seconds when Helm was just built (shared Go module and build caches).
+ */
+export async function ensureValidator(
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(validatorSource, file)));
+  const dir = join(cacheDir(), `k8s-validate-${hash.digest('hex').slice(0, 12)}`);
+  const binary = join(dir, 'k8s-validate');
+  if (existsSync(binary)) return binary;
+  mkdirSync(dir, { recursive: true });
+  const scratch = `${binary}.${process.pid}.tmp`;
+  const started = Date.now();
+  log(`[helm] building the manifest validator (deploy/helm/validate) into ${dir} (first run only)...`);
+  try {
+    await run(findGo(), ['build', '-ldflags', '-s -w', '-o', scratch, '.'], {
+      cwd: validatorSource,
+      env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=readonly', CGO_ENABLED: '0' },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    renameSync(scratch, binary);
+  } catch (error) {
+    rmSync(scratch, { force: true });
+    throw new Error(
+      `building deploy/helm/validate failed (needs Go and the Go module proxy): ${(error as Error).message}`,
+    );
+  }
+  log(`[helm] built ${binary} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return binary;
+}
+
+// `node deploy/helm/dist/ensure-helm.js` builds what the chart test needs (if missing) and prints the paths.
 if (process.argv[1]?.endsWith('ensure-helm.js')) {
-  process.stdout.write(`${await ensureHelm()}\n`);
+  process.stdout.write(`${await ensureHelm()}\n${await ensureValidator()}\n`);
 }
