@@ -165,23 +165,27 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
     assert.match(quantity.stdout, /quantities must match/);
   });
 
-  test('the chart refuses to render without Kafka brokers or a database, naming the missing value', async () => {
-    await assert.rejects(helmRun(['template', 'gw', chartDir]), /kafka\.brokers is required/);
+  test('the chart refuses to render without an image, Kafka brokers or a database, naming the missing value', async () => {
+    const render = (...set: string[]) =>
+      helmRun(['template', 'gw', chartDir, ...set.flatMap((s) => ['--set', s])]);
+    await assert.rejects(render(), /image\.repository is required/);
+    await assert.rejects(render('image.repository=r/gw'), /kafka\.brokers is required/);
     await assert.rejects(
-      helmRun(['template', 'gw', chartDir, '--set', 'kafka.brokers=k:9092']),
+      render('image.repository=r/gw', 'kafka.brokers=k:9092'),
       /secret\.existingSecret .*or secret\.databaseUrl/,
     );
     await assert.rejects(
-      helmRun([
-        'template',
-        'gw',
-        chartDir,
-        '--set',
-        'kafka.brokers=k:9092',
-        '--set',
-        'secret.databaseUrl=mysql://x',
-      ]),
+      render('image.repository=r/gw', 'kafka.brokers=k:9092', 'secret.databaseUrl=mysql://x'),
       /must be a postgres:\/\/ URL/,
+    );
+    await assert.rejects(
+      render(
+        'image.repository=r/gw',
+        'kafka.brokers=k:9092',
+        'secret.databaseUrl=postgres://x',
+        'otel.enabled=true',
+      ),
+      /otel\.endpoint is required/,
     );
   });
 
@@ -205,6 +209,7 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       const deployment = deploymentOf(objects, service);
       const container = containerOf(deployment);
       assert.deepEqual(container.command, ['node', `services/${service}/dist/main.js`]);
+      assert.equal(container.image, 'registry.example.com/sms-gateway:0.1.0');
       assert.equal(container.workingDir, '/app');
       assert.deepEqual(container.ports, [
         { name: 'http', containerPort: expectedPorts[service], protocol: 'TCP' },
@@ -359,6 +364,15 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       );
       assert.equal(envOf(container, 'KAFKA_GROUP_PREFIX')?.value, 'sms-prod');
       assert.equal(envOf(container, 'TZ')?.value, 'UTC');
+      assert.equal(
+        envOf(container, 'OTEL_RESOURCE_ATTRIBUTES')?.value,
+        'k8s.pod.name=$(POD_NAME),k8s.namespace.name=$(POD_NAMESPACE),deployment.environment=prod',
+      );
+      // Referenced with $(...) above, so they must come first in the list.
+      const names = container.env.map((e) => e.name);
+      assert.ok(names.indexOf('POD_NAME') < names.indexOf('OTEL_RESOURCE_ATTRIBUTES'));
+      assert.ok(names.indexOf('POD_NAMESPACE') < names.indexOf('OTEL_RESOURCE_ATTRIBUTES'));
+      assert.ok(names.includes('NODE_NAME'), 'extraEnv reaches every service');
       // The chart cannot checksum Secrets it does not render.
       assert.equal(deployment.spec!.template!.metadata.annotations!['checksum/secret'], undefined);
     }

@@ -60,6 +60,9 @@ app.kubernetes.io/component: {{ .name }}
 
 {{/* Fails the render early with a message an SRE can act on, instead of five crash-looping pods. */}}
 {{- define "sms-gateway.validate" -}}
+{{- if not .Values.image.repository }}
+{{- fail "image.repository is required (no public image is published: build deploy/docker/Dockerfile and push it)" }}
+{{- end }}
 {{- if not .Values.kafka.brokers }}
 {{- fail "kafka.brokers is required (comma-separated host:port list of your Kafka brokers)" }}
 {{- end }}
