@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import {
+  AcceptedOtpV1,
   LEGACY_ACCEPTED_TOPIC,
   StatusChangedV1,
   acceptedContracts,
@@ -48,6 +49,8 @@ export class OutboxRelay {
   private running = false;
   private draining?: Promise<void>;
   private wakeRequested = false;
+  private otpDraining?: Promise<void>;
+  private otpWakeRequested = false;
   onPublished?: (count: number, oldestCreatedAt: Date) => void;
   /** Runs after Kafka acknowledged a batch and before its rows are deleted (the crash test kills the process here). */
   afterPublish?: (rows: number) => void;
@@ -72,11 +75,17 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
-    await this.draining;
+    await Promise.all([this.draining, this.otpDraining]);
   }
 
-  /** Asks for a drain; coalesces while one is running. */
+  /**
+   * Asks for a drain; coalesces while one is running. The OTP loop is woken too: the main loop takes rows
+   * in id order, so behind a bulk backlog (a 100,000-recipient campaign) an OTP written now would wait for
+   * the whole backlog. Its own loop takes only OTP rows (a partial index keeps that query cheap) and runs
+   * beside the main one; SKIP LOCKED keeps the two from taking the same row.
+   */
   wake(): void {
+    this.wakeOtp();
     if (!this.running) return;
     if (this.draining) {
       this.wakeRequested = true;
@@ -89,6 +98,25 @@ export class OutboxRelay {
         if (this.wakeRequested) {
           this.wakeRequested = false;
           this.wake();
+        }
+      });
+  }
+
+  private wakeOtp(): void {
+    if (!this.running) return;
+    if (this.otpDraining) {
+      this.otpWakeRequested = true;
+      return;
+    }
+    this.otpDraining = (async () => {
+      while (this.running && (await this.relayBatch('otp')) >= this.options.batch);
+    })()
+      .catch((error: unknown) => this.logger.warn({ error: (error as Error).message }, 'outbox relay (otp) failed; will retry'))
+      .finally(() => {
+        this.otpDraining = undefined;
+        if (this.otpWakeRequested) {
+          this.otpWakeRequested = false;
+          this.wakeOtp();
         }
       });
   }
@@ -118,15 +146,21 @@ export class OutboxRelay {
     }
   }
 
-  private async relayBatch(rowsOf: 'all' | 'accepted'): Promise<number> {
+  private async relayBatch(rowsOf: 'all' | 'accepted' | 'otp'): Promise<number> {
     return this.db.transaction(async (tx) => {
       const rows: OutboxRow[] =
         rowsOf === 'all'
           ? await tx.query('SELECT * FROM outbox WHERE available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED', [this.options.batch])
-          : await tx.query(
-              'SELECT * FROM outbox WHERE available_at <= now() AND topic = ANY($2::text[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
-              [this.options.batch, acceptedTopics],
-            );
+          : rowsOf === 'otp'
+            ? // Matches the partial index outbox_otp_due (topic literal, id order).
+              await tx.query(
+                `SELECT * FROM outbox WHERE topic = '${AcceptedOtpV1.topic}' AND available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+                [this.options.batch],
+              )
+            : await tx.query(
+                'SELECT * FROM outbox WHERE available_at <= now() AND topic = ANY($2::text[]) ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED',
+                [this.options.batch, acceptedTopics],
+              );
       if (rows.length === 0) return 0;
       const now = new Date();
       const byTopic = new Map<string, { contract: EventContract<unknown>; drafts: EventDraft<unknown>[] }>();
