@@ -392,11 +392,19 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
 
     const [ingress] = ofKind(objects, 'Ingress');
     assert.ok(ingress, 'Ingress rendered');
+    // The public API of ingest, notifier (webhook settings) and dlr-processor (HTTP receipts); never the
+    // router's admin API.
     const paths = ingress.spec!.rules![0]!.http.paths.map((p) => [p.path, p.backend.service.name]);
+    assert.equal(ingress.spec!.rules![0]!.host, 'sms.example.com');
     assert.deepEqual(paths, [
       ['/', 'gw-sms-gateway-ingest'],
+      ['/v1/webhook-endpoints', 'gw-sms-gateway-notifier'],
+      ['/v1/webhook-secret', 'gw-sms-gateway-notifier'],
+      ['/v1/webhook-settings', 'gw-sms-gateway-notifier'],
+      ['/v1/webhook-dead-letters', 'gw-sms-gateway-notifier'],
       ['/v1/carriers', 'gw-sms-gateway-dlr-processor'],
     ]);
+    assert.ok(!paths.some(([, service]) => service === 'gw-sms-gateway-router'));
     const [monitor] = ofKind(objects, 'ServiceMonitor');
     assert.ok(monitor, 'ServiceMonitor rendered');
     assert.deepEqual(monitor.spec!['endpoints'], [{ port: 'http', path: '/metrics', interval: '30s' }]);
