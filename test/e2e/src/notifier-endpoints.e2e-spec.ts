@@ -80,4 +80,31 @@ describe('notifier: tenant webhook endpoints', () => {
     assert.equal(verified.data.status, 'delivered');
     assert.doesNotMatch(viaEndpoint.body, /123456|447911000001/);
   });
+
+  test('the body reaches the webhook only while the tenant opts in (through ingest, router, carrier and receipt)', async () => {
+    await eventually(async () => ((await notifierApi('/v1/webhook-settings')).status === 200 ? true : undefined), 20_000, 'API key known to notifier');
+    const send = async (body: string) => {
+      const sent = await stack.api('/v1/messages', { method: 'POST', json: { to: '+447911000002', from: 'ACME', body, callbackUrl: callback.url('/cb-body') } });
+      assert.equal(sent.status, 202);
+      const { id } = (await sent.json()) as { id: string };
+      const request = await eventually(
+        () => callback.requests.find((r) => (JSON.parse(r.body) as { data: { messageId: string; status: string } }).data.messageId === id),
+        30_000,
+        `webhook of ${id}`,
+      );
+      return { raw: request.body, data: (JSON.parse(request.body) as { data: Record<string, unknown> }).data };
+    };
+
+    const on = await notifierApi('/v1/webhook-settings', { method: 'PUT', body: JSON.stringify({ includeBody: true }) });
+    assert.equal(on.status, 200);
+    const opted = await send('Opted-in text 7731');
+    assert.equal(opted.data.body, 'Opted-in text 7731');
+    assert.doesNotMatch(opted.raw, /447911000002/, 'never the phone number');
+
+    const off = await notifierApi('/v1/webhook-settings', { method: 'PUT', body: JSON.stringify({ includeBody: false }) });
+    assert.equal(off.status, 200);
+    const plain = await send('Not opted-in text 7732');
+    assert.equal('body' in plain.data, false);
+    assert.doesNotMatch(plain.raw, /7732|447911000002/);
+  });
 });
