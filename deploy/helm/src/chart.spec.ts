@@ -53,6 +53,7 @@ interface Container {
   args?: string[];
 }
 interface PodSpec {
+  [key: string]: unknown;
   containers: Container[];
   securityContext: { runAsNonRoot: boolean };
   volumes: { name: string; secret?: { secretName: string } }[];
@@ -249,6 +250,23 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       assert.equal(annotations['prometheus.io/path'], '/metrics');
       assert.equal(annotations['prometheus.io/port'], String(expectedPorts[service]));
       assert.equal(deployment.spec!.replicas, 2);
+      // Replicas of one service prefer different nodes and zones (soft: a one-node cluster still schedules).
+      const spread = deployment.spec!.template!.spec['topologySpreadConstraints'] as {
+        topologyKey: string;
+        whenUnsatisfiable: string;
+        labelSelector: { matchLabels: Record<string, string> };
+      }[];
+      assert.deepEqual(
+        spread.map((c) => [
+          c.topologyKey,
+          c.whenUnsatisfiable,
+          c.labelSelector.matchLabels['app.kubernetes.io/component'],
+        ]),
+        [
+          ['kubernetes.io/hostname', 'ScheduleAnyway', service],
+          ['topology.kubernetes.io/zone', 'ScheduleAnyway', service],
+        ],
+      );
     }
     const svcs = ofKind(objects, 'Service');
     assert.deepEqual(
