@@ -354,13 +354,24 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
     const objects = await template(productionValues);
     assert.equal(ofKind(objects, 'Secret').length, 0, 'with existingSecret the chart renders no Secret');
     const replicas = Object.fromEntries(services.map((s) => [s, deploymentOf(objects, s).spec!.replicas]));
+    // ingest is autoscaled: its Deployment leaves the count to the HPA (an upgrade must not reset it).
     assert.deepEqual(replicas, {
-      ingest: 4,
+      ingest: undefined,
       router: 3,
       'carrier-dispatch': 3,
       'dlr-processor': 3,
       notifier: 1,
     });
+    const hpas = ofKind(objects, 'HorizontalPodAutoscaler');
+    assert.deepEqual(
+      hpas.map((h) => [h.metadata.name, h.spec!['minReplicas'], h.spec!['maxReplicas']]),
+      [['gw-sms-gateway-ingest', 4, 12]],
+    );
+    assert.equal(
+      ofKind(await template(minimalValues), 'HorizontalPodAutoscaler').length,
+      0,
+      'no HPA by default',
+    );
     // A single replica gets no PodDisruptionBudget (it would block every node drain).
     assert.deepEqual(
       ofKind(objects, 'PodDisruptionBudget')
@@ -455,8 +466,10 @@ describe('Helm chart deploy/helm/sms-gateway', () => {
       assert.match(minimal, new RegExp(`gw-sms-gateway-${service}:${expectedPorts[service]}  replicas 2`));
     // ingest 2 x 20 + four services x 2 x 10
     assert.match(minimal, /hold up to 120 connections/);
-    // ingest 4 x 20 + router, carrier-dispatch, dlr-processor 3 x 10 each + notifier 1 x 10
-    assert.match(await notes(productionValues), /hold up to 180 connections/);
+    // ingest autoscaled to at most 12 x 20 + router, carrier-dispatch, dlr-processor 3 x 10 each + notifier 1 x 10
+    const production = await notes(productionValues);
+    assert.match(production, /hold up to 340 connections/);
+    assert.match(production, /gw-sms-gateway-ingest:8080  autoscaled 4-12 replicas/);
   });
 
   test('the topics hook Job runs the chart script with the configured replication factor before install and upgrade', async () => {

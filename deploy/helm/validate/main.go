@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -43,6 +44,8 @@ func typed(apiVersion, kind string) any {
 		return &corev1.ConfigMap{}
 	case "v1/ServiceAccount":
 		return &corev1.ServiceAccount{}
+	case "autoscaling/v2/HorizontalPodAutoscaler":
+		return &autoscalingv2.HorizontalPodAutoscaler{}
 	case "batch/v1/Job":
 		return &batchv1.Job{}
 	case "policy/v1/PodDisruptionBudget":
