@@ -117,3 +117,13 @@ test('database statements, when the harness ran PostgreSQL, are listed with thei
   assert.match(renderMarkdown(r), /\| `INSERT INTO outbox \(a \\\| b\) VALUES \(\$1\)` \| 10 \| 300 \| 30\.00 \| 10 \| 75 % \|/);
   assert.match(renderTerminal(r), /Database time by statement/);
 });
+
+test("the harness's own event-loop delay is shown, and flagged when it would distort client latencies", () => {
+  const tracker = tracked(2);
+  for (let seq = 0; seq < 2; seq++) fullJourney(tracker, seq);
+  const r = build(tracker);
+  r.harnessLoopDelay = { p50: 10.2, p99: 12.5, max: 40 };
+  assert.match(renderTerminal(r), /p50 10 ms, p99 13 ms, max 40 ms\./);
+  r.harnessLoopDelay = { p50: 20, p99: 80, max: 200 };
+  assert.match(renderMarkdown(r), /client-side latencies include this delay/);
+});

@@ -66,6 +66,8 @@ export interface LoadReport {
   targets?: TargetVerdict[];
   /** PostgreSQL statements by total execution time during the load (when the harness ran PostgreSQL). */
   topStatements?: StatementStat[];
+  /** The harness's own event-loop delay while sending (ms): client-side latencies include it. */
+  harnessLoopDelay?: { p50: number; p99: number; max: number };
 }
 
 function commit(): string {
@@ -112,6 +114,7 @@ export function buildReport(input: {
   simulatorDuplicates: number;
   simulatorStats: unknown;
   topStatements?: StatementStat[];
+  harnessLoopDelay?: { p50: number; p99: number; max: number };
   notes: string[];
   machine: { cores: number; memoryGb: number; cpuModel: string; loadAvgStart?: number; loadAvgEnd?: number };
 }): LoadReport {
@@ -190,6 +193,7 @@ export function buildReport(input: {
     },
     simulatorStats: input.simulatorStats,
     topStatements: input.topStatements,
+    harnessLoopDelay: input.harnessLoopDelay,
     notes,
     durations: { sendS: (input.sendEndedAt - input.startedAt) / 1000, drainS: (input.drainedAt - input.sendEndedAt) / 1000 },
   };
@@ -302,6 +306,14 @@ function sections(r: LoadReport, markdown: boolean): string[] {
   if (r.bounds) out.push(h(`What bounds this run: ${r.bounds.stage} (${r.bounds.service}, ${r.bounds.kind === 'cpu' ? 'CPU-bound' : 'waiting, not CPU'})`), ...r.bounds.text.map((t) => `- ${t}`), '');
   const errors = Object.entries(r.errors);
   out.push(h('Errors by category'), errors.length ? table(['category', 'count'], errors.map(([k, v]) => [k, f0(v)]), markdown) : 'none', '');
+  if (r.harnessLoopDelay) {
+    const d = r.harnessLoopDelay;
+    out.push(
+      h('Harness'),
+      `Event-loop delay of the load client while sending: p50 ${ms(d.p50)} ms, p99 ${ms(d.p99)} ms, max ${ms(d.max)} ms${d.p99 > 50 ? ' (large: client-side latencies include this delay)' : ''}.`,
+      '',
+    );
+  }
   if (r.notes.length) out.push(h('Notes'), ...r.notes.map((n) => `- ${n}`), '');
   return out;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SendRequestedV1, acceptedContracts, isAcceptedTopic, StatusChangedV1, type MessageStatus } from '@sms/contracts';
@@ -153,7 +154,9 @@ async function startObserver(kafka: Kafka, tracker: Tracker): Promise<Consumer> 
   const admin = kafka.admin();
   await admin.connect();
   const ends = await Promise.all(topics.map(async (topic) => ({ topic, offsets: await admin.fetchTopicOffsets(topic) }))).finally(() => admin.disconnect());
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 4 * 2 ** 20 });
+  // Small fetches: kafkajs decodes a whole fetch response in one go, and megabytes of status events at once
+  // stalled this process's event loop for 300 ms and more, which then showed up as client latency.
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, maxBytesPerPartition: 256 * 1024, maxBytes: 1024 * 1024 });
   await consumer.connect();
   await consumer.subscribe({ topics, fromBeginning: true });
   const joined = new Promise<void>((resolve) =>
@@ -594,6 +597,10 @@ export async function runLoad(options: RunOptions): Promise<LoadReport> {
 
     // Database time by statement over the load only (the services' migrations ran before this).
     const statements = infra.ownPostgres ? await StatementStats.start(infra.databaseUrl).catch(() => undefined) : undefined;
+    // The client's own event-loop delay while sending: if it is large, 'client → accepted response' carries
+    // the harness's delay too (H3 found ~100 ms between ingest's own timing and the client's).
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     sampler.start(1000);
     const phaseWindows: { name: string; startedAt: number; endedAt: number; sent: number }[] = [];
     for (const [i, phase] of profile.phases.entries()) {
@@ -605,6 +612,8 @@ export async function runLoad(options: RunOptions): Promise<LoadReport> {
     }
     const sendEndedAt = Date.now();
     sampler.markSendEnd();
+    loopDelay.disable();
+    const harnessLoopDelay = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
 
     // Drain: until everything accepted is final and webhooked, or no progress for drainIdleS.
     phaseName = 'drain';
@@ -656,6 +665,7 @@ export async function runLoad(options: RunOptions): Promise<LoadReport> {
       simulatorDuplicates: duplicates.count,
       simulatorStats: simStats,
       topStatements,
+      harnessLoopDelay,
       notes,
       machine: { cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), cpuModel: cpus()[0]?.model ?? 'unknown', loadAvgStart, loadAvgEnd: loadavg()[0]! },
     });
