@@ -105,6 +105,11 @@ await runNestService(
       groupId: `${prefix}.carrier-dispatch.promotional`,
       contracts: [DispatchPromotionalV1],
       concurrency: DispatchPromotionalV1.partitions,
+      // kafkajs decodes a whole fetch response synchronously; a promotional backlog fetched 2 MiB a
+      // partition at a time would stall this process's event loop, OTP lane included (as measured in the
+      // router). Its rate is bounded by the carrier's mps anyway, so small fetches cost it nothing.
+      maxBytesPerPartition: 64 * 1024,
+      maxBytes: 256 * 1024,
       onAssignment: (a) => ownership.onAssignment('promotional', a),
     },
   ],
