@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, createServer, request, type Server } from 'node:http';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SendRequestedV1, acceptedContracts, isAcceptedTopic, StatusChangedV1, type MessageStatus } from '@sms/contracts';
@@ -18,6 +19,7 @@ import { plannedMessages, type LoadProfile, type Phase } from './profile.js';
 import { pidListeningOn, ProcessSampler, type WatchedProcess } from './procstat.js';
 import { StatementStats, statementStatsSettings } from './db-statements.js';
 import { buildReport, type LagReport, type LoadReport } from './report.js';
+import type { ReceiverMessage } from './receiver-worker.js';
 import { Tracker, type TrackedMessage } from './tracker.js';
 
 export interface RunOptions {
@@ -113,35 +115,28 @@ async function startInfra(options: RunOptions, dir: string, log: (line: string) 
   }
 }
 
-/** A local webhook receiver; records the receive time of each status webhook by reference. */
+/** A local webhook receiver (its own thread, see receiver-worker.ts); records each status webhook's receive time. */
 async function startReceiver(tracker: Tracker): Promise<{ url: string; stop(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const receivedAt = Date.now();
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { data?: { reference?: string | null; status?: MessageStatus } };
-        const seq = tracker.seqOf(body.data?.reference);
-        if (seq !== undefined && body.data?.status) tracker.onWebhook(seq, body.data.status, receivedAt);
-      } catch {
-        tracker.error('webhook_unparseable');
+  const worker = new Worker(new URL('./receiver-worker.js', import.meta.url));
+  const port = await new Promise<number>((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (message: ReceiverMessage) => {
+      if (message.type === 'listening') resolve(message.port);
+      else {
+        for (const [reference, status, receivedAt] of message.hooks) {
+          const seq = tracker.seqOf(reference);
+          if (reference === null && status === null) tracker.error('webhook_unparseable');
+          else if (seq !== undefined && status) tracker.onWebhook(seq, status as MessageStatus, receivedAt);
+        }
       }
-      res.statusCode = 204;
-      res.end();
     });
   });
-  server.keepAliveTimeout = 60000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
   return {
     url: `http://127.0.0.1:${port}/hooks/load`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: async () => {
+      worker.postMessage({ type: 'stop' });
+      await new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    },
   };
 }
 
