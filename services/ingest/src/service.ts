@@ -10,6 +10,7 @@ import { registerApiDocs } from './http/docs.js';
 import { toProblem } from './http/problem.js';
 import { registerRequestTracing } from './http/tracing.js';
 import { ingestMigrations } from './infra/migrations/index.js';
+import { IdempotencyKeyPurger } from './infra/idempotency-key-purger.js';
 import { OutboxRelay } from './infra/outbox-relay.js';
 import { RoutePreviewSource } from './infra/route-preview.source.js';
 import { TenantsRepository } from './infra/tenants.repository.js';
@@ -47,6 +48,9 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
   });
   relay.onPublished = (_count, oldest) => outboxLag.observe((Date.now() - oldest.getTime()) / 1000);
 
+  const purger = new IdempotencyKeyPurger(runtime.dataSource, runtime.logger, { intervalMs: config.IDEMPOTENCY_PURGE_INTERVAL_MS, retentionHours: 24, chunk: 5000 });
+  purger.start();
+
   const routePreview = config.GATEWAY_CONFIG_FILE ? new RoutePreviewSource(config.GATEWAY_CONFIG_FILE, runtime.logger) : undefined;
   routePreview?.watch(config.INGEST_CONFIG_POLL_MS);
 
@@ -66,6 +70,7 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
     [{ groupId: `${config.KAFKA_GROUP_PREFIX}.ingest`, contracts: [...ingestContracts] }],
     async () => {
       routePreview?.stop();
+      await purger.stop();
       await relay.stop();
     },
     (fastify: FastifyInstance) => {
