@@ -383,7 +383,7 @@ export function renderComparison(a: LoadReport, b: LoadReport): string {
 /** A compact Markdown block of one report for BENCHMARKS.md: headline, stages, classes, processes, checks. */
 export function renderSummaryMarkdown(r: LoadReport): string {
   const lat = (s: Summary | null) => (s ? `${ms(s.p50)} / ${ms(s.p95)} / ${ms(s.p99)} / ${ms(s.max)}` : '–');
-  const worstRss = [...r.processes].filter((p) => !['kafka', 'postgres', 'load-harness'].includes(p.name)).sort((a, b) => b.rssPeakMb - a.rssPeakMb)[0];
+  const worstRss = [...r.processes].filter((p) => !['kafka', 'postgres', 'load-harness', 'smsc-simulator'].includes(p.name)).sort((a, b) => b.rssPeakMb - a.rssPeakMb)[0];
   const failed = r.counts.final - r.counts.delivered;
   return [
     `- Command: \`${r.command}\``,
