@@ -57,7 +57,8 @@ export interface StartGatewayOptions {
 }
 
 /** Which topics each consumer group reads (mirrors the services' main.ts). */
-const consumerGroups: Record<string, string[]> = {
+/** Every service consumer group (without the prefix) and its topics: test stacks and the load harness use it. */
+export const consumerGroups: Readonly<Record<string, readonly string[]>> = {
   ingest: ['sms.public.send-requested.v1', 'sms.public.status-changed.v1'],
   'router.otp': ['sms.internal.accepted.otp.v1'],
   'router.transactional': ['sms.internal.accepted.transactional.v1'],
