@@ -15,7 +15,9 @@ import { createTestDatabase, eventually, requireEnv } from '@sms/testing';
 test('npm start: up, prints and writes the demo key, delivers a message, and Ctrl-C leaves nothing behind', async () => {
   const database = await createTestDatabase('npmstart');
   const stateDir = mkdtempSync(join(tmpdir(), 'sms-start-'));
-  const basePort = 20000 + Math.floor(Math.random() * 20000);
+  // Below Linux's ephemeral range (32768+), where the test stack's Kafka, PostgreSQL and every client
+  // connection take their ports: a base port in that range could collide and the gateway never comes up.
+  const basePort = 20000 + Math.floor(Math.random() * 12000);
   const child = spawn(process.execPath, ['deploy/local/dist/gateway/cli.js', 'start'], {
     cwd: repoRoot,
     env: { ...process.env, KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'), DATABASE_URL: database.url, GATEWAY_STATE_DIR: stateDir, GATEWAY_BASE_PORT: String(basePort),
@@ -30,7 +32,19 @@ test('npm start: up, prints and writes the demo key, delivers a message, and Ctr
   child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    await eventually(() => (output.includes('SMS gateway is up') ? true : undefined), 120000, `the gateway to come up:\n${output}`);
+    let exitedEarly: number | null | undefined;
+    void exited.then((code) => (exitedEarly = code));
+    await eventually(
+      () => {
+        if (exitedEarly !== undefined) throw new Error(`npm start exited (${exitedEarly}) before the gateway was up:\n${output}`);
+        return output.includes('SMS gateway is up') ? true : undefined;
+      },
+      120000,
+      'the gateway to come up',
+    ).catch((error: unknown) => {
+      // The output at the time of failure, not at the start of the wait.
+      throw new Error(`${(error as Error).message}\n--- npm start output ---\n${output}`);
+    });
     const env = Object.fromEntries(
       readFileSync(join(stateDir, 'local.env'), 'utf8')
         .trim()
