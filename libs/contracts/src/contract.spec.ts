@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { AcceptedTransactionalV1, acceptedTopicByLane, isAcceptedTopic, DlrReceivedV1, topicSpecs, validateEnvelope, allContracts } from './index.js';
+import { AcceptedTransactionalV1, acceptedTopicByLane, isAcceptedTopic, DlrReceivedV1, topicSpecs, validateEnvelope, allContracts, dispatchFailedTopicByLane } from './index.js';
 
 const validAccepted = () => ({
   eventId: randomUUID(),
@@ -68,6 +68,14 @@ describe('event contracts', () => {
     assert.deepEqual(topics, ['sms.internal.accepted.otp.v1', 'sms.internal.accepted.transactional.v1', 'sms.internal.accepted.promotional.v1']);
     for (const topic of [...topics, 'sms.internal.accepted.v1']) assert.equal(isAcceptedTopic(topic), true, topic);
     assert.equal(isAcceptedTopic('sms.internal.dispatch.otp.v1'), false);
+  });
+
+  test('each lane has its own dispatch-failed topic, and the single pre-lanes one is no longer provisioned', () => {
+    const topics = Object.values(dispatchFailedTopicByLane).map((c) => c.topic);
+    assert.deepEqual(topics, ['sms.internal.dispatch-failed.otp.v1', 'sms.internal.dispatch-failed.transactional.v1', 'sms.internal.dispatch-failed.promotional.v1']);
+    const provisioned = topicSpecs().map((s) => s.topic);
+    for (const topic of topics) assert.ok(provisioned.includes(topic), topic);
+    assert.equal(provisioned.includes('sms.internal.dispatch-failed.v1'), false);
   });
 
   test('every topic name is versioned and unique, and provisioning covers them all', () => {

@@ -4,7 +4,7 @@ import { ApiKeyChangedV1 } from './events/api-key-changed/index.js';
 import { CarrierHealthV1 } from './events/carrier-health/index.js';
 import { DEAD_LETTER_PARTITIONS, DEAD_LETTER_TOPIC } from './events/dead-letter/index.js';
 import { DispatchOtpV1, DispatchPromotionalV1, DispatchTransactionalV1 } from './events/dispatch/index.js';
-import { DispatchFailedV1 } from './events/dispatch-failed/index.js';
+import { DispatchFailedOtpV1, DispatchFailedPromotionalV1, DispatchFailedTransactionalV1 } from './events/dispatch-failed/index.js';
 import { DlrReceivedV1 } from './events/dlr-received/index.js';
 import { MoReceivedV1 } from './events/mo-received/index.js';
 import { SendRejectedV1 } from './events/send-rejected/index.js';
@@ -22,7 +22,9 @@ export const allContracts: ReadonlyArray<EventContract<unknown>> = [
   DispatchTransactionalV1,
   DispatchPromotionalV1,
   SubmittedV1,
-  DispatchFailedV1,
+  DispatchFailedOtpV1,
+  DispatchFailedTransactionalV1,
+  DispatchFailedPromotionalV1,
   DlrReceivedV1,
   StatusChangedV1,
   CarrierHealthV1,

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DispatchFailedV1,
+  dispatchFailedTopicByLane,
   SubmittedV1,
   dispatchTopicByLane,
   type DispatchFailedPayload,
@@ -29,6 +29,8 @@ describe('carrier-dispatch', () => {
   let publisher: EventPublisher;
   let submitted: TopicProbe<SubmittedPayload>;
   let failed: TopicProbe<DispatchFailedPayload>;
+  /** Only the OTP lane's dispatch-failed topic: each lane's failures go to their own topic. */
+  let otpFailed: TopicProbe<DispatchFailedPayload>;
 
   const sim = async <T>(path: string, json?: unknown): Promise<T> => {
     const r = await fetch(`${gateway.simulatorUrl}${path}`, {
@@ -80,7 +82,8 @@ describe('carrier-dispatch', () => {
     await ensureTestTopics(kafka);
     publisher = await connectedPublisher(kafka);
     submitted = await new TopicProbe(kafka, SubmittedV1).start();
-    failed = await new TopicProbe(kafka, DispatchFailedV1).start();
+    failed = await new TopicProbe(kafka, Object.values(dispatchFailedTopicByLane)).start();
+    otpFailed = await new TopicProbe(kafka, dispatchFailedTopicByLane.otp).start();
     const database = await createTestDatabase('e2e_dispatch');
     dropDatabase = database.drop;
     const dir = mkdtempSync(join(tmpdir(), 'sms-e2e-dispatch-'));
@@ -115,6 +118,7 @@ describe('carrier-dispatch', () => {
     await dropDatabase?.().catch(() => undefined);
     await submitted?.stop();
     await failed?.stop();
+    await otpFailed?.stop();
     await publisher?.disconnect();
   });
 
@@ -151,10 +155,10 @@ describe('carrier-dispatch', () => {
     assert.ok(records.every((r) => r.commandStatusName === 'ESME_RTHROTTLED'));
   });
 
-  test('a permanent error is not retried', async () => {
+  test('a permanent error is not retried, and an OTP failure goes to the OTP lane\'s dispatch-failed topic', async () => {
     const to = number('0003');
-    const id = await dispatch(to, 'bad number');
-    const event = await failed.waitFor((e) => e.messageId === id, 20000, 'dispatch-failed');
+    const id = await dispatch(to, 'bad number', 'otp');
+    const event = await otpFailed.waitFor((e) => e.messageId === id, 20000, 'dispatch-failed on the OTP lane');
     assert.equal(event.payload.disposition, 'permanent');
     assert.equal(event.payload.reason.code, 'invalid_destination');
     await new Promise((r) => setTimeout(r, 500));

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DispatchFailedV1,
+  dispatchFailedTopicByLane,
   SubmittedV1,
   dispatchTopicByLane,
   type DispatchFailedPayload,
@@ -94,7 +94,7 @@ describe('carrier-dispatch: HTTP carrier connector', () => {
     await ensureTestTopics(kafka);
     publisher = await connectedPublisher(kafka);
     submitted = await new TopicProbe(kafka, SubmittedV1).start();
-    failed = await new TopicProbe(kafka, DispatchFailedV1).start();
+    failed = await new TopicProbe(kafka, Object.values(dispatchFailedTopicByLane)).start();
     const database = await createTestDatabase('e2e_http_carrier');
     dropDatabase = database.drop;
     const dir = mkdtempSync(join(tmpdir(), 'sms-e2e-http-carrier-'));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CarrierHealthV1,
-  DispatchFailedV1,
+  dispatchFailedTopicByLane,
   SubmittedV1,
   dispatchTopicByLane,
   type CarrierHealthPayload,
@@ -102,7 +102,7 @@ describe('carrier-dispatch limits, breaker and bad carriers', () => {
     await ensureTestTopics(kafka);
     publisher = await connectedPublisher(kafka);
     submitted = await new TopicProbe(kafka, SubmittedV1).start();
-    failed = await new TopicProbe(kafka, DispatchFailedV1).start();
+    failed = await new TopicProbe(kafka, Object.values(dispatchFailedTopicByLane)).start();
     health = await new TopicProbe(kafka, CarrierHealthV1).start();
     const database = await createTestDatabase('e2e_limits');
     dropDatabase = database.drop;

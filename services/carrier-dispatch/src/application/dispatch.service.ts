@@ -1,6 +1,7 @@
 import {
-  DispatchFailedV1,
   SubmittedV1,
+  dispatchFailedTopicByLane,
+  trafficClasses,
   type DispatchPayload,
   type DispatchFailedPayload,
   type SubmittedPayload,
@@ -190,7 +191,8 @@ export class DispatchService {
     await this.retries.schedule(scheduled);
     await this.publisher.publishMany([
       { contract: SubmittedV1, drafts: submitted },
-      { contract: DispatchFailedV1, drafts: failed },
+      // Each lane's failures to its own topic, so a promotional failure storm never delays an OTP's failover.
+      ...trafficClasses.map((lane) => ({ contract: dispatchFailedTopicByLane[lane], drafts: failed.filter((d) => d.payload.trafficClass === lane) })),
     ]);
   }
 

@@ -1,13 +1,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { DispatchFailedV1, type AcceptedPayload, type DispatchFailedPayload, type EventContract, type TrafficClass } from '@sms/contracts';
+import { dispatchFailedTopicByLane, type AcceptedPayload, type DispatchFailedPayload, type EventContract, type TrafficClass } from '@sms/contracts';
 import type { ConsumedEvent, EventPublisher, PublishRequest } from '@sms/kafka';
 import { RouteTable } from '@sms/routing';
 import { ROOT_CONTEXT, trace } from '@sms/telemetry';
 import type { AttemptFailure } from '../domain/reasons.js';
 import type { RoutedMessage, RoutedMessagesRepository } from '../infra/routed-messages.repository.js';
-import { RoutingService } from './routing.service.js';
+import { RoutingService, routerConsumerGroups } from './routing.service.js';
 
 const accepted = (trafficClass: TrafficClass): AcceptedPayload => ({
   to: '+447911000001',
@@ -43,14 +43,14 @@ function failure(messageId: string, trafficClass: TrafficClass, attempt: number,
   return {
     envelope: {
       eventId: randomUUID(),
-      type: DispatchFailedV1.type,
-      version: DispatchFailedV1.version,
+      type: dispatchFailedTopicByLane[trafficClass].type,
+      version: dispatchFailedTopicByLane[trafficClass].version,
       occurredAt: new Date().toISOString(),
       tenantId: 't',
       messageId,
       payload: { carrierId, routeId: 'r', trafficClass, attempt, disposition: 'failover', finalStatus: 'failed', reason: { code: 'throttled' } },
     },
-    topic: DispatchFailedV1.topic,
+    topic: dispatchFailedTopicByLane[trafficClass].topic,
     partition: 0,
     offset: '0',
     context: ROOT_CONTEXT,
@@ -59,7 +59,7 @@ function failure(messageId: string, trafficClass: TrafficClass, attempt: number,
 }
 
 describe('routing service: failover of a slice of dispatch failures', () => {
-  test('OTP failures are failed over first, a message\'s own failures stay in order', async () => {
+  test("a slice of one lane's failures: every message failed over, a message's own failures stay in order", async () => {
     const routed = new MemoryRouted();
     const published: { topic: string; messageId: string; attempt?: number }[] = [];
     const publisher = {
@@ -87,23 +87,35 @@ describe('routing service: failover of a slice of dispatch failures', () => {
       });
       return messageId;
     };
-    // A promotional storm with one OTP failure at the end of the slice; one promotional message fails twice.
+    // A promotional storm (each lane has its own topic, so a slice is one lane); one message fails twice.
     const promos = Array.from({ length: 40 }, () => add('promotional'));
-    const otp = add('otp');
-    const batch = [
-      ...promos.map((id) => failure(id, 'promotional', 1, 'a')),
-      failure(promos[0]!, 'promotional', 2, 'b'),
-      failure(otp, 'otp', 1, 'a'),
-    ];
+    const batch = [...promos.map((id) => failure(id, 'promotional', 1, 'a')), failure(promos[0]!, 'promotional', 2, 'b')];
     await service.handleDispatchFailed(batch);
 
     const dispatches = published.filter((p) => p.topic.startsWith('sms.internal.dispatch.'));
-    assert.deepEqual(dispatches[0], { topic: 'sms.internal.dispatch.otp.v1', messageId: otp, attempt: 2 });
-    assert.equal(dispatches.length, 42, 'every message failed over, the twice-failed one twice');
+    assert.ok(dispatches.every((d) => d.topic === 'sms.internal.dispatch.promotional.v1'));
+    assert.equal(dispatches.length, 41, 'every message failed over, the twice-failed one twice');
     assert.deepEqual(
       dispatches.filter((d) => d.messageId === promos[0]).map((d) => d.attempt),
       [2, 3],
     );
     assert.equal(routed.rows.get(promos[0]!)!.attempt, 3);
+  });
+});
+
+describe('router consumer groups', () => {
+  test("each lane's dispatch-failed topic has its own group; the bulk lanes fetch in small pieces", () => {
+    const groups = routerConsumerGroups('p');
+    const byTopic = new Map(groups.flatMap((g) => g.contracts.map((c) => [c.topic, g] as const)));
+    const failed = (['otp', 'transactional', 'promotional'] as const).map((lane) => byTopic.get(dispatchFailedTopicByLane[lane].topic));
+    assert.deepEqual(
+      failed.map((g) => g?.groupId),
+      ['p.router.dispatch-failed.otp', 'p.router.dispatch-failed.transactional', 'p.router.dispatch-failed.promotional'],
+    );
+    for (const g of failed) assert.equal(g!.contracts.length, 1, `${g!.groupId} reads only its lane`);
+    assert.equal(failed[0]!.maxBatchSize, 100);
+    assert.equal(failed[2]!.maxBytes, 256 * 1024);
+    assert.equal(byTopic.has('sms.internal.dispatch-failed.v1'), false, 'nothing reads the pre-lanes topic');
+    assert.equal(new Set(groups.map((g) => g.groupId)).size, groups.length);
   });
 });

@@ -2,7 +2,9 @@ import {
   AcceptedOtpV1,
   AcceptedPromotionalV1,
   AcceptedTransactionalV1,
-  DispatchFailedV1,
+  DispatchFailedOtpV1,
+  DispatchFailedPromotionalV1,
+  DispatchFailedTransactionalV1,
   MoReceivedV1,
   StatusChangedV1,
   dispatchTopicByLane,
@@ -43,8 +45,6 @@ export interface ComplianceCheck {
   templateCountries?: ReadonlySet<string>;
 }
 
-/** Order in which a slice of dispatch failures is worked: OTP failover first. */
-const LANE_PRIORITY: Record<TrafficClass, number> = { otp: 0, transactional: 1, promotional: 2 };
 /** Messages failed over at once (each takes two queries on a pool of 10 connections). */
 const FAILOVER_CONCURRENCY = 8;
 
@@ -146,9 +146,9 @@ export class RoutingService {
    * permanent ones, or an exhausted route, end the message with the reason of each attempt.
    */
   async handleDispatchFailed(batch: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
-    // One topic carries every lane's failures (a carrier outage can flood it with promotional ones), and
-    // each failure costs two queries: the slice is worked OTP first, then transactional, then promotional,
-    // several messages at a time. A message's own failures stay in order (its attempts are sequential).
+    // A batch is one lane's failures (each lane has its own topic and consumer group). Each failure costs
+    // two queries, so several messages are worked at a time; a message's own failures stay in order (its
+    // attempts are sequential).
     const byMessage = new Map<string, ConsumedEvent<DispatchFailedPayload>[]>();
     for (const event of batch) {
       const id = event.envelope.messageId!;
@@ -156,7 +156,7 @@ export class RoutingService {
       if (list) list.push(event);
       else byMessage.set(id, [event]);
     }
-    const groups = [...byMessage.values()].sort((a, b) => LANE_PRIORITY[a[0]!.envelope.payload.trafficClass] - LANE_PRIORITY[b[0]!.envelope.payload.trafficClass]);
+    const groups = [...byMessage.values()];
     for (let i = 0; i < groups.length; i += FAILOVER_CONCURRENCY) {
       await Promise.all(groups.slice(i, i + FAILOVER_CONCURRENCY).map((events) => this.failOver(events)));
     }
@@ -358,9 +358,10 @@ export class RoutingService {
 }
 
 /**
- * The router's consumer groups. Each lane's accepted topic has its own group, so its own kafkajs consumer
- * and fetch loop: a promotional flood never sits between an OTP and the router. Failover
- * (dispatch-failed) and inbound stop keywords keep the original group `<prefix>.router`.
+ * The router's consumer groups. Each lane's accepted topic and each lane's dispatch-failed topic has its
+ * own group, so its own kafkajs consumer and fetch loop: neither a promotional flood nor a promotional
+ * failure storm (a carrier down during a blast) ever sits between an OTP and the router. Inbound stop
+ * keywords keep the original group `<prefix>.router`.
  */
 export function routerConsumerGroups(prefix: string): ConsumerGroupSpec[] {
   // kafkajs decodes a whole fetch response synchronously: a backlog fetched with the default limits
@@ -373,6 +374,15 @@ export function routerConsumerGroups(prefix: string): ConsumerGroupSpec[] {
     { groupId: `${prefix}.router.otp`, contracts: [AcceptedOtpV1 as EventContract<unknown>], maxBatchSize: 100, concurrency: AcceptedOtpV1.partitions },
     { groupId: `${prefix}.router.transactional`, contracts: [AcceptedTransactionalV1 as EventContract<unknown>], ...bulkFetch },
     { groupId: `${prefix}.router.promotional`, contracts: [AcceptedPromotionalV1 as EventContract<unknown>], ...bulkFetch },
-    { groupId: `${prefix}.router`, contracts: [DispatchFailedV1, MoReceivedV1] as EventContract<unknown>[] },
+    // Failover per lane, with the lane's own fetch settings (a failure costs two queries, so OTP batches stay small).
+    {
+      groupId: `${prefix}.router.dispatch-failed.otp`,
+      contracts: [DispatchFailedOtpV1 as EventContract<unknown>],
+      maxBatchSize: 100,
+      concurrency: DispatchFailedOtpV1.partitions,
+    },
+    { groupId: `${prefix}.router.dispatch-failed.transactional`, contracts: [DispatchFailedTransactionalV1 as EventContract<unknown>], ...bulkFetch },
+    { groupId: `${prefix}.router.dispatch-failed.promotional`, contracts: [DispatchFailedPromotionalV1 as EventContract<unknown>], ...bulkFetch },
+    { groupId: `${prefix}.router`, contracts: [MoReceivedV1 as EventContract<unknown>] },
   ];
 }

@@ -3,7 +3,9 @@ import {
   AcceptedOtpV1,
   AcceptedPromotionalV1,
   AcceptedTransactionalV1,
-  DispatchFailedV1,
+  DispatchFailedOtpV1,
+  DispatchFailedPromotionalV1,
+  DispatchFailedTransactionalV1,
   MoReceivedV1,
   type AcceptedPayload,
   type DispatchFailedPayload,
@@ -36,8 +38,19 @@ export class RoutingConsumer {
     await this.routing.routeAccepted(batch);
   }
 
-  @OnEvents(DispatchFailedV1)
-  async onDispatchFailed(batch: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
+  // Failover, one handler per lane as well (each lane's dispatch-failed topic has its own group).
+  @OnEvents(DispatchFailedOtpV1)
+  async onDispatchFailedOtp(batch: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
+    await this.routing.handleDispatchFailed(batch);
+  }
+
+  @OnEvents(DispatchFailedTransactionalV1)
+  async onDispatchFailedTransactional(batch: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
+    await this.routing.handleDispatchFailed(batch);
+  }
+
+  @OnEvents(DispatchFailedPromotionalV1)
+  async onDispatchFailedPromotional(batch: ConsumedEvent<DispatchFailedPayload>[]): Promise<void> {
     await this.routing.handleDispatchFailed(batch);
   }
 
