@@ -10,7 +10,7 @@ import { z } from 'zod';
 export interface EventContract<TPayload> {
   /** Versioned topic name, e.g. `sms.internal.accepted.otp.v1`. */
   readonly topic: string;
-  /** Event type written into the envelope and the `event-type` header. */
+  /** Event type written into the envelope. */
   readonly type: string;
   readonly version: number;
   readonly partitions: number;

@@ -112,14 +112,17 @@ export class RoutingService {
         requests.push(this.status(event, 'failed', SEQ_ROUTER_FINAL, noCarrierReason(decision), p, { routeId: decision.routeId }));
         continue;
       }
-      event.span.setAttributes({
-        'sms.route': decision.routeId,
-        'sms.route.rule': decision.conditions,
-        'sms.route.strategy': decision.strategy,
-        'sms.route.skipped': decision.skipped.map((s) => `${s.carrierId}:${s.reason}`).join(','),
-        'sms.carrier': decision.carriers[0]!,
-        'sms.lane': p.trafficClass,
-      });
+      // Built only for a recording span (the skipped list is a string per message for nothing otherwise).
+      if (event.span.isRecording()) {
+        event.span.setAttributes({
+          'sms.route': decision.routeId,
+          'sms.route.rule': decision.conditions,
+          'sms.route.strategy': decision.strategy,
+          'sms.route.skipped': decision.skipped.map((s) => `${s.carrierId}:${s.reason}`).join(','),
+          'sms.carrier': decision.carriers[0]!,
+          'sms.lane': p.trafficClass,
+        });
+      }
       requests.push({
         contract: dispatchTopicByLane[p.trafficClass],
         drafts: [
