@@ -131,6 +131,24 @@ describe('EventPublisher records on real Kafka', () => {
     assert.equal(records.some((r) => r.key === valid || r.key === invalid), false, 'the batch with a bad event sent nothing');
   });
 
+  test('many one-draft requests for one topic (the router makes one per message) arrive complete and in order', async () => {
+    const messageId = randomUUID();
+    const other = randomUUID();
+    const requests = Array.from({ length: 300 }, (_, i) => ({
+      contract: AcceptedTransactionalV1,
+      drafts: [{ tenantId: tenant, messageId: i % 3 === 2 ? other : messageId, payload: { ...payload(), reference: String(i) } }],
+    }));
+    const result = await publisher.publishMany(requests);
+    assert.equal(result.length, 300);
+    assert.ok(result.every((envelopes, i) => envelopes.length === 1 && (envelopes[0]!.payload as AcceptedPayload).reference === String(i)));
+    await waitUntil(() => records.filter((r) => r.key === messageId || r.key === other).length === 300, 'all 300 records');
+    // One key, one partition: the records of a key are in the order the requests listed them.
+    for (const key of [messageId, other]) {
+      const references = records.filter((r) => r.key === key).map((r) => Number((r.envelope as unknown as { payload: AcceptedPayload }).payload.reference));
+      assert.deepEqual(references, [...references].sort((x, y) => x - y));
+    }
+  });
+
   test('tracing on: the traceparent names the PRODUCER span, a child of the incoming one, with its attributes', async () => {
     const spans = new InMemorySpanExporter();
     assert.ok(trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] })));

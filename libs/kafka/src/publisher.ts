@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
 import type { EventContract, EventEnvelope } from '@sms/contracts';
 import { SpanKind, context as otelContext, getTracer, injectContext, trace, type Context, type Span } from '@sms/telemetry';
 import { EventContractViolation } from './errors.js';
+import { FastDefaultPartitioner } from './partitioner.js';
 
 export interface EventDraft<P> {
   tenantId: string;
@@ -53,7 +54,8 @@ export class EventPublisher {
 
   constructor(kafka: Kafka, options: { idempotent?: boolean } = {}) {
     this.producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs's default choices (Java murmur2 of the key), computed without its 64-bit Long emulation.
+      createPartitioner: FastDefaultPartitioner,
       idempotent: options.idempotent ?? false,
       maxInFlightRequests: options.idempotent ? 1 : 5,
       allowAutoTopicCreation: false,
@@ -79,12 +81,18 @@ export class EventPublisher {
 
   /** Publishes to several topics in one sendBatch. Returns the envelopes per request, in order. */
   async publishMany(requests: PublishRequest<unknown>[]): Promise<EventEnvelope<unknown>[][]> {
-    const topicMessages: TopicMessages[] = [];
+    // One entry per topic: kafkajs merges entries of one topic by re-copying the whole array for each
+    // (`[...merged, ...messages]`), quadratic for callers like the router that make a request per message.
+    const byTopic = new Map<string, Message[]>();
     const result: EventEnvelope<unknown>[][] = [];
     // One clock reading per call: the events of one call are produced together.
     let now: string | undefined;
     for (const { contract, drafts } of requests) {
-      const messages: Message[] = [];
+      let messages = byTopic.get(contract.topic);
+      if (!messages) {
+        messages = [];
+        byTopic.set(contract.topic, messages);
+      }
       const envelopes: EventEnvelope<unknown>[] = [];
       for (const draft of drafts) {
         const parsed = contract.payload.safeParse(draft.payload);
@@ -100,8 +108,9 @@ export class EventPublisher {
         messages.push(this.toRecord(contract, envelope, draft.context ?? otelContext.active()));
       }
       result.push(envelopes);
-      if (messages.length > 0) topicMessages.push({ topic: contract.topic, messages });
     }
+    const topicMessages: TopicMessages[] = [];
+    for (const [topic, messages] of byTopic) if (messages.length > 0) topicMessages.push({ topic, messages });
     if (topicMessages.length > 0) {
       await this.producer.sendBatch({ topicMessages, acks: -1, compression: CompressionTypes.None });
     }
