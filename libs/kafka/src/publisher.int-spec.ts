@@ -131,6 +131,18 @@ describe('EventPublisher records on real Kafka', () => {
     assert.equal(records.some((r) => r.key === valid || r.key === invalid), false, 'the batch with a bad event sent nothing');
   });
 
+  test('a prevalidated request is sent as the caller built it, without the payload check', async () => {
+    const messageId = randomUUID();
+    // A key the schema would strip shows the payload was not parsed.
+    const unparsed = { ...payload(), note: 'kept' } as AcceptedPayload;
+    await publisher.publishMany([{ contract: AcceptedTransactionalV1, drafts: [{ tenantId: tenant, messageId, payload: unparsed }], prevalidated: true }]);
+    const record = await recordOf(messageId);
+    assert.equal((record.envelope as unknown as { payload: { note?: string } }).payload.note, 'kept');
+    const checkedId = randomUUID();
+    await publisher.publishMany([{ contract: AcceptedTransactionalV1, drafts: [{ tenantId: tenant, messageId: checkedId, payload: unparsed }] }]);
+    assert.equal((((await recordOf(checkedId)).envelope as unknown as { payload: { note?: string } }).payload.note), undefined);
+  });
+
   test('many one-draft requests for one topic (the router makes one per message) arrive complete and in order', async () => {
     const messageId = randomUUID();
     const other = randomUUID();

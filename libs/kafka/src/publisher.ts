@@ -18,6 +18,12 @@ export interface EventDraft<P> {
 export interface PublishRequest<P> {
   contract: EventContract<P>;
   drafts: EventDraft<P>[];
+  /**
+   * The caller vouches that every draft's payload was built only from values already validated against
+   * this contract's schema (e.g. a consumed, validated event plus fields it checked), so the publisher skips
+   * its own payload check (a zod parse per record, ~5 % of the router's CPU). Leave unset when unsure.
+   */
+  prevalidated?: boolean;
 }
 
 const tracer = getTracer('@sms/kafka');
@@ -87,7 +93,7 @@ export class EventPublisher {
     const result: EventEnvelope<unknown>[][] = [];
     // One clock reading per call: the events of one call are produced together.
     let now: string | undefined;
-    for (const { contract, drafts } of requests) {
+    for (const { contract, drafts, prevalidated } of requests) {
       let messages = byTopic.get(contract.topic);
       if (!messages) {
         messages = [];
@@ -95,15 +101,9 @@ export class EventPublisher {
       }
       const envelopes: EventEnvelope<unknown>[] = [];
       for (const draft of drafts) {
-        const parsed = contract.payload.safeParse(draft.payload);
-        if (!parsed.success) {
-          throw new EventContractViolation(
-            contract.topic,
-            parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
-          );
-        }
+        const payload = prevalidated ? draft.payload : checked(contract, draft.payload);
         const occurredAt = draft.occurredAt ? draft.occurredAt.toISOString() : (now ??= new Date().toISOString());
-        const envelope = envelopeOf(contract, draft, parsed.data, occurredAt);
+        const envelope = envelopeOf(contract, draft, payload, occurredAt);
         envelopes.push(envelope);
         messages.push(this.toRecord(contract, envelope, draft.context ?? otelContext.active()));
       }
@@ -150,6 +150,17 @@ export class EventPublisher {
     if (spanContext === trace.getSpanContext(parent)) return injectContext(parent);
     return injectContext(trace.setSpan(parent, span));
   }
+}
+
+function checked<P>(contract: EventContract<P>, payload: P): P {
+  const parsed = contract.payload.safeParse(payload);
+  if (!parsed.success) {
+    throw new EventContractViolation(
+      contract.topic,
+      parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+    );
+  }
+  return parsed.data;
 }
 
 const spanNames = new Map<string, string>();

@@ -1,12 +1,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { dispatchFailedTopicByLane, type AcceptedPayload, type DispatchFailedPayload, type EventContract, type TrafficClass } from '@sms/contracts';
+import { acceptedTopicByLane, dispatchFailedTopicByLane, dispatchPayload, type AcceptedPayload, type DispatchFailedPayload, type EventContract, type TrafficClass } from '@sms/contracts';
 import type { ConsumedEvent, EventPublisher, PublishRequest } from '@sms/kafka';
 import { RouteTable } from '@sms/routing';
 import { ROOT_CONTEXT, trace } from '@sms/telemetry';
 import type { AttemptFailure } from '../domain/reasons.js';
-import type { RoutedMessage, RoutedMessagesRepository } from '../infra/routed-messages.repository.js';
+import type { NewRoutedMessage, RoutedMessage, RoutedMessagesRepository } from '../infra/routed-messages.repository.js';
 import { RoutingService, routerConsumerGroups } from './routing.service.js';
 
 const accepted = (trafficClass: TrafficClass): AcceptedPayload => ({
@@ -117,5 +117,64 @@ describe('router consumer groups', () => {
     assert.equal(failed[2]!.maxBytes, 256 * 1024);
     assert.equal(byTopic.has('sms.internal.dispatch-failed.v1'), false, 'nothing reads the pre-lanes topic');
     assert.equal(new Set(groups.map((g) => g.groupId)).size, groups.length);
+  });
+});
+
+describe('routing service: dispatch payloads the publisher does not re-check', () => {
+  const acceptedEvent = (trafficClass: TrafficClass): ConsumedEvent<AcceptedPayload> => ({
+    envelope: {
+      eventId: randomUUID(),
+      type: acceptedTopicByLane[trafficClass].type,
+      version: acceptedTopicByLane[trafficClass].version,
+      occurredAt: new Date().toISOString(),
+      tenantId: 't',
+      messageId: randomUUID(),
+      payload: { ...accepted(trafficClass), reference: 'ref', callbackUrl: 'https://example.com/hook' },
+    },
+    topic: acceptedTopicByLane[trafficClass].topic,
+    partition: 0,
+    offset: '0',
+    context: ROOT_CONTEXT,
+    span: trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 }),
+  });
+
+  async function dispatchRequests(routeId: string, carrierId: string): Promise<PublishRequest<unknown>[]> {
+    const requests: PublishRequest<unknown>[] = [];
+    const publisher = {
+      publishMany: async (batch: PublishRequest<unknown>[]) => {
+        await Promise.resolve();
+        requests.push(...batch);
+        return [];
+      },
+    } as unknown as EventPublisher;
+    const repository = {
+      insertNew: async (rows: NewRoutedMessage[]) => {
+        await Promise.resolve();
+        return new Set(rows.map((r) => r.messageId));
+      },
+    } as unknown as RoutedMessagesRepository;
+    const table = new RouteTable([{ id: routeId, match: {}, carriers: [carrierId], carrierOptions: {} }], [{ id: carrierId, simulator: false }]);
+    const service = new RoutingService(() => table, repository, publisher);
+    await service.routeAccepted((['otp', 'transactional', 'promotional'] as const).map(acceptedEvent));
+    return requests.filter((r) => r.contract.topic.startsWith('sms.internal.dispatch.'));
+  }
+
+  test('marked prevalidated, and valid: every payload passes the dispatch contract (longest ids the contract allows)', async () => {
+    const requests = await dispatchRequests('r'.repeat(128), 'c'.repeat(64));
+    assert.equal(requests.length, 3);
+    for (const request of requests) {
+      assert.equal(request.prevalidated, true);
+      for (const draft of request.drafts) {
+        const parsed = dispatchPayload.safeParse(draft.payload);
+        assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+        assert.deepEqual(parsed.data, draft.payload, 'nothing the schema would strip or change');
+      }
+    }
+  });
+
+  test('ids the contract would refuse leave the check to the publisher', async () => {
+    const requests = await dispatchRequests('r'.repeat(129), 'c');
+    assert.equal(requests.length, 3);
+    assert.ok(requests.every((r) => r.prevalidated === false));
   });
 });

@@ -7,6 +7,7 @@ import {
   DispatchFailedTransactionalV1,
   MoReceivedV1,
   StatusChangedV1,
+  dispatchPayload,
   dispatchTopicByLane,
   type AcceptedPayload,
   type DispatchFailedPayload,
@@ -125,6 +126,9 @@ export class RoutingService {
       }
       requests.push({
         contract: dispatchTopicByLane[p.trafficClass],
+        // The consumer validated `p` against acceptedPayload, which dispatchPayload extends; the route's ids
+        // are checked against the contract once per id. Released (held) messages come from the database.
+        prevalidated: !options.released && this.dispatchIdsValid(decision.routeId, decision.carriers[0]!),
         drafts: [
           {
             tenantId,
@@ -306,6 +310,20 @@ export class RoutingService {
       }
     }
     return refusals;
+  }
+
+  private readonly validIds = new Map<string, boolean>();
+
+  /** Whether a route id and carrier id pass the dispatch contract's own field schemas (config ids rarely change). */
+  private dispatchIdsValid(routeId: string, carrierId: string): boolean {
+    const key = `${routeId}\n${carrierId}`;
+    let valid = this.validIds.get(key);
+    if (valid === undefined) {
+      if (this.validIds.size > 10_000) this.validIds.clear();
+      valid = dispatchPayload.shape.routeId.safeParse(routeId).success && dispatchPayload.shape.carrierId.safeParse(carrierId).success;
+      this.validIds.set(key, valid);
+    }
+    return valid;
   }
 
   private readonly patterns = new Map<string, RegExp>();
