@@ -36,6 +36,7 @@ const dispatcher = new WebhookDispatcher(
     retryScale: config.WEBHOOK_RETRY_SCALE,
     secretCacheMs: config.WEBHOOK_SECRET_CACHE_MS,
     bodyWaitMs: config.WEBHOOK_BODY_WAIT_MS,
+    directWaitMs: config.WEBHOOK_DIRECT_WAIT_MS,
   },
   {
     deliveries: new WebhookDeliveriesRepository(runtime.dataSource),

@@ -7,7 +7,7 @@ import type { AttemptResult } from '../domain/delivery-policy.js';
 import { endpointOf } from '../domain/endpoint-gate.js';
 import { generateWebhookSecret } from '../domain/webhook-signature.js';
 import type { WebhookPayload } from '../domain/webhook-payload.js';
-import type { ClaimedDelivery, DeliveryUpdate } from '../infra/webhook-deliveries.repository.js';
+import type { ClaimedDelivery, DeliveryUpdate, NewDelivery, RecordedDelivery } from '../infra/webhook-deliveries.repository.js';
 import type { WebhookRequest } from '../infra/webhook-http.js';
 import { WebhookDispatcher, type DispatcherOptions } from './webhook-dispatcher.js';
 
@@ -48,9 +48,19 @@ function delivery(url: string, overrides: Partial<ClaimedDelivery> = {}): Claime
   };
 }
 
+/** A fresh webhook as the consumer hands it to the direct path. */
+function fresh(url: string, overrides: Partial<NewDelivery> = {}): NewDelivery {
+  const { attempts: _a, createdAt: _c, includeBody: _i, body: _b, ...row } = delivery(url);
+  return { ...row, ...overrides };
+}
+
 class Fakes {
   readonly queue: ClaimedDelivery[] = [];
   readonly updates: DeliveryUpdate[] = [];
+  /** Direct-path writes, in order. */
+  readonly recorded: RecordedDelivery[][] = [];
+  /** Fails the next insertRecorded when set. */
+  failRecord: Error | undefined;
   readonly requests: WebhookRequest[] = [];
   readonly secretsByTenant = new Map<string, string[]>([['tenant-a', [generateWebhookSecret()]]]);
   readonly generatedFor: string[] = [];
@@ -77,6 +87,23 @@ class Fakes {
         picked.push(entry.row);
       }
       return picked;
+    },
+    insertRecorded: async (rows: RecordedDelivery[]) => {
+      if (this.failRecord) {
+        const error = this.failRecord;
+        this.failRecord = undefined;
+        throw error;
+      }
+      this.recorded.push(rows);
+      const inserted = new Set<string>();
+      const now = Date.now();
+      for (const r of rows) {
+        if (this.table.has(r.webhookId)) continue;
+        const row: ClaimedDelivery = { ...r, attempts: r.attempts, createdAt: new Date(), includeBody: false, body: null };
+        this.table.set(r.webhookId, { row, dueAt: now + r.dueInMs, status: r.status });
+        inserted.add(`${r.webhookId}\u0000${r.target}`);
+      }
+      return inserted;
     },
     applyUpdates: async (updates: DeliveryUpdate[]) => {
       this.updates.push(...updates);
@@ -290,5 +317,133 @@ describe('webhook dispatcher', () => {
     d.wake();
     await until(() => fakes.updates.length === 1, 'update', 1000);
     await d.stop();
+  });
+});
+
+describe('webhook dispatcher: direct path (a consumed batch POSTed at once)', () => {
+  /** A response the test releases by hand, per request. */
+  const held = (fakes: Fakes, hostname: string) => {
+    const release: ((result: AttemptResult) => void)[] = [];
+    const fallback = fakes.respond;
+    fakes.respond = (request) =>
+      request.hostname === hostname ? new Promise((resolve) => release.push(resolve)) : fallback(request);
+    return release;
+  };
+
+  it('sends the batch at once and writes it in one statement, delivered, without a claim or an update', async () => {
+    const fakes = new Fakes();
+    const d = dispatcher(fakes, { pollIntervalMs: 60_000 });
+    d.start();
+    const rows = [fresh('https://a.example.com/'), fresh('https://b.example.com/'), fresh('https://a.example.com/x')];
+    const claimsBefore = fakes.claims;
+    await d.deliverNow(rows);
+    assert.equal(fakes.requests.length, 3);
+    assert.equal(fakes.recorded.length, 1, 'one write for the batch');
+    assert.deepEqual(
+      fakes.recorded[0]!.map((r) => [r.webhookId, r.status, r.attempts, r.statusCode]),
+      rows.map((r) => [r.webhookId, 'delivered', 1, 200]),
+    );
+    const secret = fakes.secretsByTenant.get('tenant-a')![0]!;
+    for (const request of fakes.requests) assert.doesNotThrow(() => new Webhook(secret).verify(request.body, request.headers));
+    assert.equal(fakes.claims, claimsBefore, 'no claim query');
+    await d.stop();
+    assert.deepEqual(fakes.updates, []);
+  });
+
+  it('a slow endpoint holds the batch only for the direct wait: its webhook is written leased, its late result applied to that row', async () => {
+    const fakes = new Fakes();
+    const release = held(fakes, 'slow.example.com');
+    const d = dispatcher(fakes, { directWaitMs: 50, pollIntervalMs: 60_000 });
+    d.start();
+    const slow = fresh('https://slow.example.com/');
+    const fast = fresh('https://fast.example.com/');
+    const started = Date.now();
+    await d.deliverNow([slow, fast]);
+    const took = Date.now() - started;
+    assert.ok(took >= 45 && took < 1000, `deliverNow took ${took} ms`);
+    const written = new Map(fakes.recorded[0]!.map((r) => [r.webhookId, r]));
+    assert.equal(written.get(fast.webhookId)!.status, 'delivered');
+    const leased = written.get(slow.webhookId)!;
+    assert.deepEqual([leased.status, leased.attempts], ['pending', 1]);
+    assert.ok(leased.dueInMs >= 1000 * 2, 'due only after the lease (longer than an attempt), so no one else sends it meanwhile');
+    release.shift()!({ kind: 'response', statusCode: 204 });
+    await until(() => fakes.updates.length === 1, 'late result');
+    assert.deepEqual(fakes.updates[0], { webhookId: slow.webhookId, target: 'callback', claimedAttempts: 1, kind: 'delivered', statusCode: 204 });
+    await d.stop();
+  });
+
+  it('keeps the endpoint cap: the rest wait for a slot, and those still waiting after the wait are queued unattempted', async () => {
+    const fakes = new Fakes();
+    const release = held(fakes, 'busy.example.com');
+    const d = dispatcher(fakes, { directWaitMs: 50, endpointConcurrency: 2, pollIntervalMs: 60_000 });
+    d.start();
+    const rows = Array.from({ length: 6 }, () => fresh('https://busy.example.com/'));
+    const done = d.deliverNow(rows);
+    await until(() => release.length === 2, 'two in flight');
+    release.shift()!({ kind: 'response', statusCode: 200 }); // frees a slot within the wait: the third starts
+    await until(() => release.length === 2 && fakes.requests.length === 3, 'third request');
+    await done;
+    assert.equal(fakes.requests.length, 3, 'never more than the cap (2) in flight');
+    const states = fakes.recorded[0]!.map((r) => `${r.status}/${r.attempts}`);
+    assert.deepEqual(states, ['delivered/1', 'pending/1', 'pending/1', 'pending/0', 'pending/0', 'pending/0']);
+    assert.ok(fakes.recorded[0]!.slice(3).every((r) => r.dueInMs === 0), 'queued rows are due at once');
+    // The queued rows go through the claim loop as slots free up.
+    while (fakes.updates.filter((u) => u.kind === 'delivered').length < 5) {
+      await until(() => release.length > 0 || fakes.updates.filter((u) => u.kind === 'delivered').length >= 5, 'a request');
+      release.shift()?.({ kind: 'response', statusCode: 200 });
+      d.wake();
+    }
+    await d.stop();
+    assert.equal(fakes.requests.length, 6);
+    assert.equal(new Set(fakes.requests.map((r) => r.headers['webhook-id'])).size, 6, 'each webhook sent once');
+  });
+
+  it('writes failures with their retry, refused URLs dead without a request, and open-breaker rows unattempted', async () => {
+    const fakes = new Fakes();
+    fakes.respond = async (request) => (request.hostname === 'down.example.com' ? { kind: 'response', statusCode: 503 } : { kind: 'response', statusCode: 200 });
+    const d = dispatcher(fakes, { breakerThreshold: 1, pollIntervalMs: 60_000, endpointConcurrency: 1 });
+    d.start();
+    const down = fresh('https://down.example.com/');
+    const refused = fresh('http://hooks.example.com/');
+    await d.deliverNow([down, refused]);
+    const afterOpen = fresh('https://down.example.com/2');
+    await d.deliverNow([afterOpen]);
+    await d.stop();
+    const written = new Map(fakes.recorded.flat().map((r) => [r.webhookId, r]));
+    const retry = written.get(down.webhookId)!;
+    assert.deepEqual([retry.status, retry.attempts, retry.statusCode, retry.error], ['pending', 1, 503, 'HTTP 503']);
+    assert.ok(retry.dueInMs >= 4 && retry.dueInMs <= 6, 'the scaled 5 s retry');
+    const dead = written.get(refused.webhookId)!;
+    assert.deepEqual([dead.status, dead.deadReason], ['dead', 'ssrf_blocked']);
+    const postponed = written.get(afterOpen.webhookId)!;
+    assert.deepEqual([postponed.status, postponed.attempts], ['pending', 0]);
+    assert.ok(postponed.dueInMs > 1000, 'due when the breaker lets a probe through');
+    assert.equal(fakes.requests.length, 1, 'only the first down request; none for the refused URL or while open');
+  });
+
+  it('a failed write rejects (so the offsets stay), and a late result never goes to a row it did not insert', async () => {
+    const fakes = new Fakes();
+    const release = held(fakes, 'slow.example.com');
+    const d = dispatcher(fakes, { directWaitMs: 30, pollIntervalMs: 60_000 });
+    d.start();
+    fakes.failRecord = new Error('connection reset');
+    await assert.rejects(d.deliverNow([fresh('https://slow.example.com/'), fresh('https://fast.example.com/')]), /connection reset/);
+    release.shift()!({ kind: 'response', statusCode: 200 });
+    await new Promise((r) => setTimeout(r, 50));
+    await d.stop();
+    assert.deepEqual(fakes.updates, [], 'nothing written for the lost batch: the redelivered events will send again');
+  });
+
+  it('is off when stopped or with a wait of 0 (the consumer queues instead)', async () => {
+    const fakes = new Fakes();
+    const on = dispatcher(fakes);
+    assert.equal(on.acceptsDirect(), false, 'not started');
+    on.start();
+    assert.equal(on.acceptsDirect(), true);
+    await on.stop();
+    const off = dispatcher(fakes, { directWaitMs: 0 });
+    off.start();
+    assert.equal(off.acceptsDirect(), false);
+    await off.stop();
   });
 });

@@ -24,10 +24,16 @@ import { nextRetryDelayMs, type RetryOptions } from '../domain/retry-schedule.js
 import { checkUrlSyntax, guardWebhookUrl, type GatewayMode, type GuardResult, type Resolver } from '../domain/ssrf-guard.js';
 import { serializeWebhookBody } from '../domain/webhook-payload.js';
 import { signedHeaders } from '../domain/webhook-signature.js';
-import type { ClaimedDelivery, DeliveryUpdate, WebhookDeliveriesRepository } from '../infra/webhook-deliveries.repository.js';
+import type {
+  ClaimedDelivery,
+  DeliveryUpdate,
+  NewDelivery,
+  RecordedDelivery,
+  WebhookDeliveriesRepository,
+} from '../infra/webhook-deliveries.repository.js';
 import type { WebhookSecretsRepository } from '../infra/webhook-secrets.repository.js';
 import { WebhookTimeoutError, type WebhookHttpClient } from '../infra/webhook-http.js';
-import type { Wakeable } from './webhook-enqueue.service.js';
+import type { DirectSender } from './webhook-enqueue.service.js';
 
 export interface DispatcherOptions {
   mode: GatewayMode;
@@ -46,11 +52,17 @@ export interface DispatcherOptions {
    * the accepted topics by another consumer group, so it may trail the status) before it goes with null.
    */
   bodyWaitMs?: number;
+  /**
+   * Direct path: how long the consumer waits for the POSTs of a consumed batch before it writes the
+   * unfinished ones to the queue (leased) and lets the offsets go. 0 = no direct path: every webhook is
+   * queued first and sent by the claim loop.
+   */
+  directWaitMs?: number;
 }
 
 /** Ports the dispatcher needs (the infra classes satisfy them; specs pass fakes). */
 export interface DispatcherDeps {
-  deliveries: Pick<WebhookDeliveriesRepository, 'claimDue' | 'applyUpdates'>;
+  deliveries: Pick<WebhookDeliveriesRepository, 'claimDue' | 'applyUpdates' | 'insertRecorded'>;
   secrets: Pick<WebhookSecretsRepository, 'activeFor' | 'ensureActive'>;
   http: Pick<WebhookHttpClient, 'post' | 'close'>;
   resolver: Resolver;
@@ -66,8 +78,41 @@ const BODY_RECHECK_MS = 500;
 /** Results are written in batches: this long (or this many) at most. */
 const RESULT_FLUSH_MS = 10;
 const RESULT_FLUSH_SIZE = 200;
+const DIRECT_WAIT_MS = 250;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** One webhook of a consumed batch on the direct path. */
+interface DirectItem {
+  source: NewDelivery;
+  row: ClaimedDelivery;
+  secrets: string[];
+  /** waiting = for a slot of its endpoint; flight = POST running; done = result known; handedOff/queued = written by the batch. */
+  state: 'waiting' | 'flight' | 'done' | 'handedOff' | 'queued';
+  update?: DeliveryUpdate;
+  batch: DirectBatch;
+}
+
+/** Counts a direct batch's webhooks that have no result yet. */
+class DirectBatch {
+  private outstanding: number;
+  private resolve!: () => void;
+  readonly settled: Promise<void>;
+  /** Resolves, after the batch's write, with the keys it inserted: late results only go to those rows. */
+  handoff: Promise<Set<string>> | undefined;
+
+  constructor(size: number) {
+    this.outstanding = size;
+    this.settled = new Promise((resolve) => (this.resolve = resolve));
+    if (size === 0) this.resolve();
+  }
+
+  settle(): void {
+    if (--this.outstanding === 0) this.resolve();
+  }
+}
+
+const keyOf = (row: { webhookId: string; target: string }) => `${row.webhookId}\u0000${row.target}`;
 
 interface AttemptVerdict {
   update: DeliveryUpdate;
@@ -80,10 +125,15 @@ interface AttemptVerdict {
  * long as it has free slots, and starts one POST per row without waiting for it; results are written back
  * in batches. Per-endpoint caps and breakers keep a slow receiver from holding the slots of the others.
  */
-export class WebhookDispatcher implements Wakeable {
+export class WebhookDispatcher implements DirectSender {
   private running = false;
   private loopDone: Promise<void> = Promise.resolve();
+  /** POSTs in flight, both paths. */
   private inFlight = 0;
+  /** Of those, the direct path's: they do not take the claim loop's slots (its backlog must not starve). */
+  private directInFlight = 0;
+  /** Direct-path webhooks waiting for a slot of their endpoint (served after the claim path's buffer). */
+  private readonly directWaiting = new Map<string, DirectItem[]>();
   private readonly aborts = new Set<AbortController>();
   private wakeRequested = false;
   private idleWaker: (() => void) | undefined;
@@ -222,7 +272,7 @@ export class WebhookDispatcher implements Wakeable {
     let failures = 0;
     while (this.running) {
       this.wakeRequested = false;
-      const capacity = this.options.concurrency - this.inFlight - this.waitingTotal;
+      const capacity = this.options.concurrency - this.claimedInFlight() - this.waitingTotal;
       let maybeMore = false;
       if (capacity > 0) {
         const limit = Math.min(this.options.claimBatch, capacity);
@@ -239,9 +289,13 @@ export class WebhookDispatcher implements Wakeable {
           continue;
         }
       }
-      if (maybeMore && this.inFlight + this.waitingTotal < this.options.concurrency) continue;
+      if (maybeMore && this.claimedInFlight() + this.waitingTotal < this.options.concurrency) continue;
       await this.idle(this.options.pollIntervalMs);
     }
+  }
+
+  private claimedInFlight(): number {
+    return this.inFlight - this.directInFlight;
   }
 
   /** How many more rows each endpoint can take now: its cap plus its buffer, minus what it holds. */
@@ -354,6 +408,26 @@ export class WebhookDispatcher implements Wakeable {
       this.startAttempt(next.row, next.secrets, true);
     }
     if (queue && queue.length === 0) this.waiting.delete(endpoint);
+    if (!queue || queue.length === 0) this.drainDirect(endpoint);
+  }
+
+  /** Starts direct-path webhooks waiting for this endpoint while it has free slots. */
+  private drainDirect(endpoint: string): void {
+    const queue = this.directWaiting.get(endpoint);
+    if (!queue) return;
+    while (queue.length > 0) {
+      const item = queue[0]!;
+      if (item.state !== 'waiting') {
+        queue.shift(); // already written to the queue by its batch
+        continue;
+      }
+      const admission = this.gate.tryAcquire(endpoint);
+      if (!admission.ok && admission.reason === 'busy') break;
+      queue.shift();
+      if (!admission.ok) this.refuseDirect(item, admission.retryAt);
+      else this.startDirect(item, true);
+    }
+    if (queue.length === 0) this.directWaiting.delete(endpoint);
   }
 
   private startAttempt(row: ClaimedDelivery, secrets: string[], gated: boolean): void {
@@ -366,16 +440,8 @@ export class WebhookDispatcher implements Wakeable {
         this.results.push(verdict.update);
       })
       .catch((error: unknown) => {
-        // An internal failure (e.g. an unusable secret): spend the attempt so it cannot loop forever.
         if (gated) this.gate.release(row.endpoint, undefined);
-        this.deps.logger.error({ webhookId: row.webhookId, error: (error as Error).message }, 'webhook attempt failed internally');
-        const delay = nextRetryDelayMs(row.attempts, this.retry);
-        const detail = `internal: ${(error as Error).message}`;
-        this.results.push(
-          delay === undefined
-            ? { ...this.key(row), kind: 'dead', deadReason: 'attempts_exhausted', statusCode: null, error: detail }
-            : { ...this.key(row), kind: 'retry', retryInMs: delay, statusCode: null, error: detail },
-        );
+        this.results.push(this.internalFailure(row, error));
       })
       .finally(() => {
         this.inFlight--;
@@ -384,8 +450,183 @@ export class WebhookDispatcher implements Wakeable {
         // Claim again once a useful number of POSTs ended, not after every single one: under load that
         // would be one claim query per webhook. Buffered rows bridge the gap until that claim.
         this.endedSinceClaim++;
-        const free = this.options.concurrency - this.inFlight - this.waitingTotal;
-        if ((free > 0 && this.endedSinceClaim >= this.claimAfterEnded) || this.inFlight === 0) this.wake();
+        const free = this.options.concurrency - this.claimedInFlight() - this.waitingTotal;
+        if ((free > 0 && this.endedSinceClaim >= this.claimAfterEnded) || this.claimedInFlight() === 0) this.wake();
+      });
+  }
+
+  /** An internal failure (e.g. an unusable secret): spend the attempt so it cannot loop forever. */
+  private internalFailure(row: ClaimedDelivery, error: unknown): DeliveryUpdate {
+    this.deps.logger.error({ webhookId: row.webhookId, error: (error as Error).message }, 'webhook attempt failed internally');
+    const delay = nextRetryDelayMs(row.attempts, this.retry);
+    const detail = `internal: ${(error as Error).message}`;
+    return delay === undefined
+      ? { ...this.key(row), kind: 'dead', deadReason: 'attempts_exhausted', statusCode: null, error: detail }
+      : { ...this.key(row), kind: 'retry', retryInMs: delay, statusCode: null, error: detail };
+  }
+
+  // --- direct path ----------------------------------------------------------------------------------
+
+  /** Whether the consumer should hand fresh webhooks to deliverNow (else it queues them). */
+  acceptsDirect(): boolean {
+    return this.running && (this.options.directWaitMs ?? DIRECT_WAIT_MS) > 0;
+  }
+
+  /**
+   * Sends the fresh webhooks of a consumed batch at once, through the same SSRF guard, signing, endpoint
+   * caps and breakers as the claim loop, and writes them to the table in one statement in their state
+   * after the attempt: delivered, gone, dead, or pending with the retry's due time. This saves the queue's
+   * insert-claim-update cycle (three writes of the row) for the common case of a receiver that answers.
+   *
+   * Resolves only once every webhook of the batch is written, so the consumer commits its offsets only
+   * then (at-least-once): a crash before that redelivers the events, and they are sent again with the same
+   * webhook-id (a duplicate the receiver can drop, never a loss). The wait is bounded by `directWaitMs`: a
+   * webhook still running then is written as a leased attempt (its late result goes through the result
+   * writer, fenced like a claimed row's), one still waiting for a slot of its endpoint as due now (the
+   * claim loop takes it), so a slow endpoint never holds the other webhooks' offsets for long.
+   */
+  async deliverNow(rows: NewDelivery[]): Promise<void> {
+    if (rows.length === 0) return;
+    const now = new Date();
+    let secrets: Map<string, string[]>;
+    try {
+      secrets = await this.secretsFor([...new Set(rows.map((r) => r.tenantId))]);
+    } catch (error) {
+      this.deps.logger.warn({ error: (error as Error).message }, 'webhook secrets unavailable; queueing the batch');
+      await this.writeDirect(rows.map((source) => this.record(source, 'pending', 0, 0)));
+      return;
+    }
+    const batch = new DirectBatch(rows.length);
+    const items: DirectItem[] = rows.map((source) => ({
+      source,
+      row: { ...source, attempts: 1, createdAt: now, includeBody: false, body: null },
+      secrets: secrets.get(source.tenantId) ?? [],
+      state: 'waiting',
+      batch,
+    }));
+    for (const item of items) this.launchDirect(item);
+
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([batch.settled, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.directWaitMs ?? DIRECT_WAIT_MS)))]);
+    clearTimeout(timer);
+
+    const records: RecordedDelivery[] = [];
+    let queued = 0;
+    for (const item of items) {
+      if (item.state === 'waiting') {
+        item.state = 'queued';
+        queued++;
+        records.push(this.record(item.source, 'pending', 0, 0));
+      } else if (item.state === 'flight') {
+        item.state = 'handedOff';
+        records.push(this.record(item.source, 'pending', 1, this.leaseMs));
+      } else {
+        records.push(this.recordOf(item.source, item.update!));
+      }
+    }
+    if (queued > 0) this.postponedTotal.inc({ reason: 'direct_endpoint_busy' }, queued);
+    for (const [endpoint, queue] of this.directWaiting) {
+      const left = queue.filter((i) => i.state === 'waiting');
+      if (left.length === 0) this.directWaiting.delete(endpoint);
+      else this.directWaiting.set(endpoint, left);
+    }
+    const write = this.writeDirect(records);
+    // A result that arrives after the write goes to the row only if this batch inserted it.
+    batch.handoff = write.then(
+      (inserted) => inserted,
+      () => new Set<string>(),
+    );
+    await write;
+  }
+
+  private async writeDirect(records: RecordedDelivery[]): Promise<Set<string>> {
+    const inserted = await this.deps.deliveries.insertRecorded(records);
+    const now = Date.now();
+    for (const r of records) {
+      if (r.status === 'pending' && inserted.has(keyOf(r)) && (r.attempts === 0 || r.dueInMs < this.leaseMs)) this.wakeAt(now + r.dueInMs);
+    }
+    return inserted;
+  }
+
+  private record(source: NewDelivery, status: RecordedDelivery['status'], attempts: 0 | 1, dueInMs: number): RecordedDelivery {
+    return { ...source, status, attempts, dueInMs: Math.max(0, dueInMs), statusCode: null, error: null, deadReason: null };
+  }
+
+  private recordOf(source: NewDelivery, update: DeliveryUpdate): RecordedDelivery {
+    switch (update.kind) {
+      case 'delivered':
+      case 'gone':
+        return { ...this.record(source, update.kind, 1, 0), statusCode: update.statusCode };
+      case 'retry':
+        return { ...this.record(source, 'pending', 1, update.retryInMs), statusCode: update.statusCode, error: update.error };
+      case 'dead':
+        return { ...this.record(source, 'dead', 1, 0), statusCode: update.statusCode, error: update.error, deadReason: update.deadReason };
+      case 'postpone':
+        return this.record(source, 'pending', 0, update.retryInMs);
+    }
+  }
+
+  private launchDirect(item: DirectItem): void {
+    const { endpoint } = item.row;
+    // A URL refused on its face needs no slot (as in launch()).
+    if (!checkUrlSyntax(item.row.url, this.options.mode).ok) {
+      this.startDirect(item, false);
+      return;
+    }
+    // Behind rows already waiting for this endpoint (claimed or direct), so no one jumps the queue.
+    const queued = (this.waiting.get(endpoint)?.length ?? 0) + (this.directWaiting.get(endpoint)?.length ?? 0);
+    const admission = queued > 0 ? ({ ok: false, reason: 'busy', retryAt: 0 } as const) : this.gate.tryAcquire(endpoint);
+    if (admission.ok) this.startDirect(item, true);
+    else if (admission.reason === 'busy') {
+      const queue = this.directWaiting.get(endpoint);
+      if (queue) queue.push(item);
+      else this.directWaiting.set(endpoint, [item]);
+    } else this.refuseDirect(item, admission.retryAt);
+  }
+
+  /** Breaker open: written as not attempted, due when the breaker lets a probe through. */
+  private refuseDirect(item: DirectItem, retryAt: number): void {
+    this.postponedTotal.inc({ reason: 'breaker_open' });
+    this.finishDirect(item, { ...this.key(item.row), kind: 'postpone', retryInMs: Math.max(0, retryAt - Date.now()) });
+  }
+
+  private finishDirect(item: DirectItem, update: DeliveryUpdate): void {
+    if (item.state === 'handedOff') {
+      const key = keyOf(item.row);
+      void item.batch.handoff?.then((inserted) => {
+        if (inserted.has(key)) this.results.push(update);
+      });
+      return;
+    }
+    item.state = 'done';
+    item.update = update;
+    item.batch.settle();
+  }
+
+  private startDirect(item: DirectItem, gated: boolean): void {
+    const { row } = item;
+    item.state = 'flight';
+    this.inFlight++;
+    this.directInFlight++;
+    const controller = new AbortController();
+    this.aborts.add(controller);
+    void this.attempt(row, item.secrets, controller.signal)
+      .then(
+        (verdict) => {
+          if (gated) this.gate.release(row.endpoint, verdict.endpointFailed);
+          return verdict.update;
+        },
+        (error: unknown) => {
+          if (gated) this.gate.release(row.endpoint, undefined);
+          return this.internalFailure(row, error);
+        },
+      )
+      .then((update) => {
+        this.inFlight--;
+        this.directInFlight--;
+        this.aborts.delete(controller);
+        this.finishDirect(item, update);
+        if (gated) this.drainWaiting(row.endpoint);
       });
   }
 

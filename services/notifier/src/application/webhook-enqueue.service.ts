@@ -15,9 +15,18 @@ export interface Wakeable {
   wake(): void;
 }
 
+/** The dispatcher as the consumer sees it: queued rows wake it; fresh ones it may send at once. */
+export interface DirectSender extends Wakeable {
+  acceptsDirect(): boolean;
+  /** Resolves once every webhook is delivered-and-recorded or durably queued (see WebhookDispatcher). */
+  deliverNow(rows: NewDelivery[]): Promise<void>;
+}
+
 /**
- * The consumer side: turns status events into queued deliveries and nothing more. No HTTP happens here,
- * so a slow or dead receiver can never hold back the partition (the dispatcher does the POSTs).
+ * The consumer side: turns status events into deliveries. Fresh webhooks go to the dispatcher's direct
+ * path (POSTed at once, written in one statement after their attempt, the wait bounded so a slow receiver
+ * holds the partition for at most the direct wait); redelivered events (already in the table) are not sent
+ * again, and the webhooks of tenants that opted in to bodies are queued (the body may trail the status).
  */
 export class WebhookEnqueueService {
   private readonly enqueued: Counter;
@@ -25,7 +34,7 @@ export class WebhookEnqueueService {
 
   constructor(
     private readonly repository: WebhookDeliveriesRepository,
-    private readonly dispatcher: Wakeable,
+    private readonly dispatcher: DirectSender,
     private readonly endpoints: EndpointSource,
     private readonly statuses: ReadonlySet<MessageStatus>,
     metrics: Registry,
@@ -81,7 +90,20 @@ export class WebhookEnqueueService {
         });
       }
     }
-    const inserted = await this.repository.insertNew([...rows.values()]);
+    const all = [...rows.values()];
+    if (!this.dispatcher.acceptsDirect()) {
+      await this.queue(all);
+      return;
+    }
+    const { known, optedIn } = await this.repository.directCheck(all, [...new Set(all.map((r) => r.tenantId))]);
+    const fresh = all.filter((r) => !known.has(`${r.webhookId}\u0000${r.target}`));
+    const direct = fresh.filter((r) => !optedIn.has(r.tenantId));
+    this.enqueued.inc(direct.length);
+    await Promise.all([this.queue(fresh.filter((r) => optedIn.has(r.tenantId))), this.dispatcher.deliverNow(direct)]);
+  }
+
+  private async queue(rows: NewDelivery[]): Promise<void> {
+    const inserted = await this.repository.insertNew(rows);
     if (inserted > 0) {
       this.enqueued.inc(inserted);
       this.dispatcher.wake();

@@ -53,6 +53,11 @@ export const notifierConfigShape = {
   WEBHOOK_BODY_RETENTION_H: z.coerce.number().positive().max(24 * 30).default(48),
   /** An opted-in tenant's webhook waits up to this long for its body to arrive (it trails the status only in a backlog). */
   WEBHOOK_BODY_WAIT_MS: z.coerce.number().int().min(0).default(10_000),
+  /**
+   * Direct path: the consumer POSTs a batch's fresh webhooks at once and waits this long for them before
+   * queueing the unfinished ones and committing its offsets; 0 queues every webhook first (claim loop only).
+   */
+  WEBHOOK_DIRECT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(250),
   /** Webhook endpoints one tenant may register. */
   WEBHOOK_MAX_ENDPOINTS_PER_TENANT: positiveInt(20),
   /** Seeds a known signing secret for one tenant (the demo tenant of `npm start`). */

@@ -47,6 +47,20 @@ export type DeliveryUpdate = {
   | { kind: 'postpone'; retryInMs: number }
 );
 
+/**
+ * A delivery the consumer attempted itself (the direct path), to be written in its state after that
+ * attempt. `attempts` is 1 for an attempt that ran (or still runs: `leased`), 0 for one that never started.
+ */
+export interface RecordedDelivery extends NewDelivery {
+  status: 'pending' | 'delivered' | 'dead' | 'gone';
+  attempts: 0 | 1;
+  /** From now until the row is due (a retry, a postponement, or the lease of an attempt still running). */
+  dueInMs: number;
+  statusCode: number | null;
+  error: string | null;
+  deadReason: string | null;
+}
+
 /** The notifier's queue table (schema `notifier`), read and written in batches. */
 export class WebhookDeliveriesRepository {
   constructor(private readonly db: DataSource) {}
@@ -77,6 +91,72 @@ export class WebhookDeliveriesRepository {
       ],
     );
     return inserted.length;
+  }
+
+  /**
+   * For the direct path, one round trip: which of these (webhook id, target) pairs are already queued or
+   * done (a redelivered event: not sent again), and which tenants opted in to bodies (their webhooks may
+   * have to wait for the body, so they take the queue).
+   */
+  async directCheck(keys: { webhookId: string; target: string }[], tenantIds: string[]): Promise<{ known: Set<string>; optedIn: Set<string> }> {
+    const known = new Set<string>();
+    const optedIn = new Set<string>();
+    if (keys.length === 0) return { known, optedIn };
+    const rows: { kind: 'known' | 'opted_in'; a: string; b: string | null }[] = await this.db.query(
+      `SELECT 'known' AS kind, d.webhook_id AS a, d.target AS b
+       FROM webhook_deliveries d JOIN unnest($1::text[], $2::text[]) AS k(webhook_id, target)
+         ON d.webhook_id = k.webhook_id AND d.target = k.target
+       UNION ALL
+       SELECT 'opted_in', tenant_id, NULL FROM webhook_settings WHERE tenant_id = ANY($3::text[]) AND include_body`,
+      [keys.map((k) => k.webhookId), keys.map((k) => k.target), tenantIds],
+    );
+    for (const r of rows) {
+      if (r.kind === 'known') known.add(`${r.a}\u0000${r.b}`);
+      else optedIn.add(r.a);
+    }
+    return { known, optedIn };
+  }
+
+  /**
+   * Writes direct-path deliveries in their state after the attempt, in one statement. A row that exists
+   * already (a redelivery raced with this one) keeps its state. Returns the keys actually inserted: a
+   * `leased` row that was not inserted must not have a late result applied to someone else's lease.
+   */
+  async insertRecorded(rows: RecordedDelivery[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const inserted: { webhook_id: string; target: string }[] = await this.db.query(
+      `INSERT INTO webhook_deliveries (webhook_id, target, tenant_id, message_id, url, endpoint, payload, trace_parent,
+                                       status, attempts, next_attempt_at, last_status_code, last_error, dead_reason, delivered_at)
+       SELECT r.webhook_id, r.target, r.tenant_id, r.message_id, r.url, r.endpoint, r.payload, r.trace_parent,
+              r.status, r.attempts, now() + make_interval(secs => r.due_in_ms / 1000.0), r.status_code, r.error, r.dead_reason,
+              CASE WHEN r.status = 'delivered' THEN now() END
+       FROM jsonb_to_recordset($1::jsonb) AS r(webhook_id text, target text, tenant_id text, message_id uuid, url text,
+                                               endpoint text, payload jsonb, trace_parent text, status text, attempts int,
+                                               due_in_ms double precision, status_code int, error text, dead_reason text)
+       ON CONFLICT (webhook_id, target) DO NOTHING
+       RETURNING webhook_id, target`,
+      [
+        JSON.stringify(
+          rows.map((r) => ({
+            webhook_id: r.webhookId,
+            target: r.target,
+            tenant_id: r.tenantId,
+            message_id: r.messageId,
+            url: r.url,
+            endpoint: r.endpoint,
+            payload: r.payload,
+            trace_parent: r.traceParent,
+            status: r.status,
+            attempts: r.attempts,
+            due_in_ms: r.dueInMs,
+            status_code: r.statusCode,
+            error: r.error === null ? null : r.error.slice(0, 500),
+            dead_reason: r.deadReason,
+          })),
+        ),
+      ],
+    );
+    return new Set(inserted.map((r) => `${r.webhook_id}\u0000${r.target}`));
   }
 
   /**
