@@ -7,8 +7,12 @@
 // HTTP receivers on 127.0.0.1 (in this process, answering 204 at once), then starts the built service
 // (dist/main.js) as a child process on a fresh database, its group committed at the offsets before the
 // pre-fill, and counts requests at the receivers. The rate is N / time from the first request to the last.
+// It also reports the CPU time the notifier (from /proc) and this process (the receivers) spent in that
+// window, per webhook and as a share of one core: on a shared 2-core machine the rate moves with everyone
+// else's load, the CPU per webhook much less; and a receiver share near 1 would mean the receivers are the bound.
 // Use a broker nobody else uses (see services/dlr-processor/bench/receipts-throughput.mjs).
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
@@ -98,8 +102,22 @@ const env = {
 };
 const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(new URL('../dist/main.js', import.meta.url))], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 
+// utime + stime of a process, in ms (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 10 ms).
+const cpuMsOf = (pid) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+};
+const selfCpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
 const deadline = Date.now() + Number(process.env.BENCH_TIMEOUT_MS ?? 300_000);
-while (received < N && Date.now() < deadline) await sleep(200);
+let cpuAtFirst;
+while (received < N && Date.now() < deadline) {
+  await sleep(cpuAtFirst ? 200 : 10);
+  if (!cpuAtFirst && first) cpuAtFirst = { at: Date.now(), notifier: cpuMsOf(child.pid), receivers: selfCpuMs() };
+}
+const cpuAtEnd = { at: Date.now(), notifier: cpuMsOf(child.pid), receivers: selfCpuMs() };
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 for (const s of servers) s.closeAllConnections();
@@ -128,6 +146,13 @@ console.log(
     duplicates,
     seconds: Number(seconds.toFixed(2)),
     webhooksPerSecond: Math.round(seen.size / seconds),
+    // From the first request seen to the last: the consumption of the first batch falls before it, so a slight underestimate.
+    cpu: cpuAtFirst && {
+      notifierMsPerWebhook: Number(((cpuAtEnd.notifier - cpuAtFirst.notifier) / received).toFixed(3)),
+      notifierCores: Number(((cpuAtEnd.notifier - cpuAtFirst.notifier) / (cpuAtEnd.at - cpuAtFirst.at)).toFixed(2)),
+      receiversMsPerWebhook: Number(((cpuAtEnd.receivers - cpuAtFirst.receivers) / received).toFixed(3)),
+      receiversCores: Number(((cpuAtEnd.receivers - cpuAtFirst.receivers) / (cpuAtEnd.at - cpuAtFirst.at)).toFixed(2)),
+    },
     attempts,
   }),
 );

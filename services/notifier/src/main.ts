@@ -37,6 +37,7 @@ const dispatcher = new WebhookDispatcher(
     secretCacheMs: config.WEBHOOK_SECRET_CACHE_MS,
     bodyWaitMs: config.WEBHOOK_BODY_WAIT_MS,
     directWaitMs: config.WEBHOOK_DIRECT_WAIT_MS,
+    guardCacheMs: config.WEBHOOK_GUARD_CACHE_MS,
   },
   {
     deliveries: new WebhookDeliveriesRepository(runtime.dataSource),

@@ -4,6 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { silentLogger } from '@sms/kafka';
 import { Registry } from '@sms/telemetry';
 import type { AttemptResult } from '../domain/delivery-policy.js';
+import type { Resolver } from '../domain/ssrf-guard.js';
 import { endpointOf } from '../domain/endpoint-gate.js';
 import { generateWebhookSecret } from '../domain/webhook-signature.js';
 import type { WebhookPayload } from '../domain/webhook-payload.js';
@@ -135,7 +136,7 @@ class Fakes {
   };
 }
 
-function dispatcher(fakes: Fakes, options: Partial<DispatcherOptions> = {}) {
+function dispatcher(fakes: Fakes, options: Partial<DispatcherOptions> = {}, resolver: Resolver = async () => [{ address: '93.184.216.34', family: 4 }]) {
   return new WebhookDispatcher(
     {
       mode: 'production',
@@ -151,7 +152,7 @@ function dispatcher(fakes: Fakes, options: Partial<DispatcherOptions> = {}) {
     },
     {
       ...fakes,
-      resolver: async () => [{ address: '93.184.216.34', family: 4 }],
+      resolver,
       metrics: new Registry(),
       logger: silentLogger,
     },
@@ -445,5 +446,49 @@ describe('webhook dispatcher: direct path (a consumed batch POSTed at once)', ()
     off.start();
     assert.equal(off.acceptsDirect(), false);
     await off.stop();
+  });
+});
+
+describe('webhook dispatcher: SSRF verdicts reused briefly', () => {
+  it('resolves a name once per cache period, connects only to the checked address, and keeps a refusal', async () => {
+    const fakes = new Fakes();
+    let answer = '93.184.216.34';
+    const resolved: string[] = [];
+    const resolver: Resolver = async (hostname) => {
+      resolved.push(hostname);
+      return [{ address: answer, family: 4 }];
+    };
+    const d = dispatcher(fakes, { guardCacheMs: 100, pollIntervalMs: 60_000 }, resolver);
+    d.start();
+    await d.deliverNow([fresh('https://hooks.example.com/a'), fresh('https://hooks.example.com/a')]);
+    assert.deepEqual(resolved, ['hooks.example.com'], 'one resolution for both POSTs');
+    // The name now points inside (DNS rebinding): within the period the POST still goes to the checked address.
+    answer = '10.0.0.7';
+    await d.deliverNow([fresh('https://hooks.example.com/a')]);
+    assert.deepEqual(fakes.requests.map((r) => r.address.address), ['93.184.216.34', '93.184.216.34', '93.184.216.34']);
+    await new Promise((r) => setTimeout(r, 120));
+    const refused = fresh('https://hooks.example.com/a');
+    await d.deliverNow([refused]);
+    assert.equal(resolved.length, 2, 'resolved again after the period');
+    assert.equal(fakes.requests.length, 3, 'the private answer is refused without a request');
+    const again = fresh('https://hooks.example.com/a');
+    await d.deliverNow([again]);
+    await d.stop();
+    assert.equal(resolved.length, 2, 'the refusal is reused too');
+    const written = new Map(fakes.recorded.flat().map((r) => [r.webhookId, r]));
+    for (const row of [refused, again]) assert.deepEqual([written.get(row.webhookId)!.status, written.get(row.webhookId)!.deadReason], ['dead', 'ssrf_blocked']);
+  });
+
+  it('with a cache period of 0, checks every attempt', async () => {
+    const fakes = new Fakes();
+    let resolutions = 0;
+    const d = dispatcher(fakes, { guardCacheMs: 0, pollIntervalMs: 60_000 }, async () => {
+      resolutions++;
+      return [{ address: '93.184.216.34', family: 4 }];
+    });
+    d.start();
+    await d.deliverNow([fresh('https://hooks.example.com/a'), fresh('https://hooks.example.com/a')]);
+    await d.stop();
+    assert.equal(resolutions, 2);
   });
 });

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   Counter,
   Gauge,
@@ -58,6 +59,8 @@ export interface DispatcherOptions {
    * queued first and sent by the claim loop.
    */
   directWaitMs?: number;
+  /** How long an SSRF verdict (with the checked address) is reused for the same URL; 0 = check every POST. */
+  guardCacheMs?: number;
 }
 
 /** Ports the dispatcher needs (the infra classes satisfy them; specs pass fakes). */
@@ -79,6 +82,8 @@ const BODY_RECHECK_MS = 500;
 const RESULT_FLUSH_MS = 10;
 const RESULT_FLUSH_SIZE = 200;
 const DIRECT_WAIT_MS = 250;
+const GUARD_CACHE_MS = 5000;
+const GUARD_CACHE_MAX = 10_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -134,7 +139,13 @@ export class WebhookDispatcher implements DirectSender {
   private directInFlight = 0;
   /** Direct-path webhooks waiting for a slot of their endpoint (served after the claim path's buffer). */
   private readonly directWaiting = new Map<string, DirectItem[]>();
-  private readonly aborts = new Set<AbortController>();
+  /**
+   * One controller for every attempt: stop() aborts them all at once anyway, and one AbortController per
+   * POST was a measurable share of a webhook's cost.
+   */
+  private shutdown = new AbortController();
+  /** Guard results by URL (see guard()). */
+  private readonly guardCache = new Map<string, { verdict: Promise<GuardResult | AttemptResult>; until: number }>();
   private wakeRequested = false;
   private idleWaker: (() => void) | undefined;
   private wakeTimer: { at: number; handle: NodeJS.Timeout } | undefined;
@@ -158,6 +169,7 @@ export class WebhookDispatcher implements DirectSender {
 
   private readonly attemptsTotal: Counter;
   private readonly attemptSeconds: Histogram;
+  private readonly byOutcome = new Map<string, { attempts: { inc(): void }; seconds: { observe(value: number): void } }>();
   private readonly deliverySeconds: Histogram;
   private readonly deadTotal: Counter;
   private readonly postponedTotal: Counter;
@@ -239,6 +251,9 @@ export class WebhookDispatcher implements DirectSender {
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.shutdown = new AbortController();
+    // Every attempt in flight listens on it: hundreds, by design.
+    setMaxListeners(0, this.shutdown.signal);
     this.loopDone = this.loop();
   }
 
@@ -254,7 +269,7 @@ export class WebhookDispatcher implements DirectSender {
     for (const endpoint of [...this.waiting.keys()]) this.drainWaiting(endpoint);
     const deadline = Date.now() + graceMs;
     while (this.inFlight > 0 && Date.now() < deadline) await sleep(20);
-    for (const controller of this.aborts) controller.abort();
+    this.shutdown.abort();
     while (this.inFlight > 0) await sleep(10);
     if (this.wakeTimer) clearTimeout(this.wakeTimer.handle);
     await this.results.close();
@@ -432,9 +447,7 @@ export class WebhookDispatcher implements DirectSender {
 
   private startAttempt(row: ClaimedDelivery, secrets: string[], gated: boolean): void {
     this.inFlight++;
-    const controller = new AbortController();
-    this.aborts.add(controller);
-    void this.attempt(row, secrets, controller.signal)
+    void this.attempt(row, secrets, this.shutdown.signal)
       .then((verdict) => {
         if (gated) this.gate.release(row.endpoint, verdict.endpointFailed);
         this.results.push(verdict.update);
@@ -445,7 +458,6 @@ export class WebhookDispatcher implements DirectSender {
       })
       .finally(() => {
         this.inFlight--;
-        this.aborts.delete(controller);
         if (gated) this.drainWaiting(row.endpoint);
         // Claim again once a useful number of POSTs ended, not after every single one: under load that
         // would be one claim query per webhook. Buffered rows bridge the gap until that claim.
@@ -499,7 +511,20 @@ export class WebhookDispatcher implements DirectSender {
     const batch = new DirectBatch(rows.length);
     const items: DirectItem[] = rows.map((source) => ({
       source,
-      row: { ...source, attempts: 1, createdAt: now, includeBody: false, body: null },
+      row: {
+        webhookId: source.webhookId,
+        target: source.target,
+        tenantId: source.tenantId,
+        messageId: source.messageId,
+        url: source.url,
+        endpoint: source.endpoint,
+        payload: source.payload,
+        traceParent: source.traceParent,
+        attempts: 1,
+        createdAt: now,
+        includeBody: false,
+        body: null,
+      },
       secrets: secrets.get(source.tenantId) ?? [],
       state: 'waiting',
       batch,
@@ -549,7 +574,22 @@ export class WebhookDispatcher implements DirectSender {
   }
 
   private record(source: NewDelivery, status: RecordedDelivery['status'], attempts: 0 | 1, dueInMs: number): RecordedDelivery {
-    return { ...source, status, attempts, dueInMs: Math.max(0, dueInMs), statusCode: null, error: null, deadReason: null };
+    return {
+      webhookId: source.webhookId,
+      target: source.target,
+      tenantId: source.tenantId,
+      messageId: source.messageId,
+      url: source.url,
+      endpoint: source.endpoint,
+      payload: source.payload,
+      traceParent: source.traceParent,
+      status,
+      attempts,
+      dueInMs: Math.max(0, dueInMs),
+      statusCode: null,
+      error: null,
+      deadReason: null,
+    };
   }
 
   private recordOf(source: NewDelivery, update: DeliveryUpdate): RecordedDelivery {
@@ -608,9 +648,7 @@ export class WebhookDispatcher implements DirectSender {
     item.state = 'flight';
     this.inFlight++;
     this.directInFlight++;
-    const controller = new AbortController();
-    this.aborts.add(controller);
-    void this.attempt(row, item.secrets, controller.signal)
+    void this.attempt(row, item.secrets, this.shutdown.signal)
       .then(
         (verdict) => {
           if (gated) this.gate.release(row.endpoint, verdict.endpointFailed);
@@ -624,7 +662,6 @@ export class WebhookDispatcher implements DirectSender {
       .then((update) => {
         this.inFlight--;
         this.directInFlight--;
-        this.aborts.delete(controller);
         this.finishDirect(item, update);
         if (gated) this.drainWaiting(row.endpoint);
       });
@@ -691,8 +728,9 @@ export class WebhookDispatcher implements DirectSender {
 
         const outcome = outcomeOf(result);
         const seconds = (performance.now() - started) / 1000;
-        this.attemptsTotal.inc({ outcome });
-        this.attemptSeconds.observe({ outcome }, seconds);
+        const metrics = this.outcomeMetrics(outcome);
+        metrics.attempts.inc();
+        metrics.seconds.observe(seconds);
         span.setAttribute('sms.webhook.outcome', outcome);
         if (result.kind === 'response') span.setAttribute('http.response.status_code', result.statusCode);
         if (outcome !== '2xx') span.setStatus({ code: SpanStatusCode.ERROR, message: describeResult(result) });
@@ -704,8 +742,33 @@ export class WebhookDispatcher implements DirectSender {
     );
   }
 
-  /** SSRF check within the attempt's deadline; resolution failures become attempt results (retried). */
-  private async guard(url: string, deadline: number): Promise<GuardResult | AttemptResult> {
+  /**
+   * SSRF check within the attempt's deadline; resolution failures become attempt results (retried).
+   *
+   * A verdict is reused for `guardCacheMs` per URL: resolving the name (getaddrinfo, on libuv's small
+   * thread pool) and parsing the URL on every POST would bound the rate. This stays safe because the
+   * verdict carries the checked address and the request connects to that address only, whatever the name
+   * resolves to meanwhile; the cache only delays noticing a DNS change by that long.
+   */
+  private guard(url: string, deadline: number): Promise<GuardResult | AttemptResult> {
+    const ttl = this.options.guardCacheMs ?? GUARD_CACHE_MS;
+    if (ttl <= 0) return this.guardNow(url, deadline);
+    const now = Date.now();
+    const cached = this.guardCache.get(url);
+    if (cached && cached.until > now) return cached.verdict;
+    // The promise is cached, so the POSTs of one batch to a new name share one resolution.
+    const verdict = this.guardNow(url, deadline);
+    const entry = { verdict, until: now + ttl };
+    if (this.guardCache.size >= GUARD_CACHE_MAX) this.guardCache.clear();
+    this.guardCache.set(url, entry);
+    // A failed resolution (timeout, network) is this attempt's result only: the next one tries again.
+    void verdict.then((result) => {
+      if ('kind' in result && this.guardCache.get(url) === entry) this.guardCache.delete(url);
+    });
+    return verdict;
+  }
+
+  private async guardNow(url: string, deadline: number): Promise<GuardResult | AttemptResult> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new WebhookTimeoutError()), Math.max(0, deadline - Date.now()));
@@ -719,6 +782,16 @@ export class WebhookDispatcher implements DirectSender {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Label children per outcome, looked up once (prom-client hashes the labels on every call otherwise). */
+  private outcomeMetrics(outcome: string) {
+    let metrics = this.byOutcome.get(outcome);
+    if (!metrics) {
+      metrics = { attempts: this.attemptsTotal.labels({ outcome }), seconds: this.attemptSeconds.labels({ outcome }) };
+      this.byOutcome.set(outcome, metrics);
+    }
+    return metrics;
   }
 
   private observe(row: ClaimedDelivery, decision: DeliveryDecision, result: AttemptResult, seconds: number): void {

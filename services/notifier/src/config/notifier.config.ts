@@ -58,6 +58,11 @@ export const notifierConfigShape = {
    * queueing the unfinished ones and committing its offsets; 0 queues every webhook first (claim loop only).
    */
   WEBHOOK_DIRECT_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(250),
+  /**
+   * How long the SSRF verdict for a URL (the name's checked address) is reused; the POST still connects only
+   * to that checked address. 0 resolves and checks on every attempt.
+   */
+  WEBHOOK_GUARD_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(5000),
   /** Webhook endpoints one tenant may register. */
   WEBHOOK_MAX_ENDPOINTS_PER_TENANT: positiveInt(20),
   /** Seeds a known signing secret for one tenant (the demo tenant of `npm start`). */
