@@ -104,10 +104,23 @@ interface RunningNotifier {
   httpUrl: string;
   logs: string[];
   stop(): Promise<void>;
+  /** SIGKILL: no shutdown hook runs, nothing more is written or committed. */
+  kill(): Promise<void>;
 }
 
-async function startNotifier(kafka: Kafka, env: Record<string, string>): Promise<RunningNotifier & { dropDatabase(): Promise<void> }> {
-  const database = await createTestDatabase('notifier');
+interface StartOptions {
+  /** Reuse a database (a restart after a crash) instead of a fresh one. */
+  database?: { url: string; drop(): Promise<void> };
+  /** Start the status topic where this group's committed offsets are (a restart), not at its end. */
+  offsetsOf?: string;
+}
+
+async function startNotifier(
+  kafka: Kafka,
+  env: Record<string, string>,
+  options: StartOptions = {},
+): Promise<RunningNotifier & { dropDatabase(): Promise<void> }> {
+  const database = options.database ?? (await createTestDatabase('notifier'));
   const prefix = `notifier-it-${uniqueSuffix()}`;
   const groupId = `${prefix}.notifier`;
   // Start at the end of the topic: a new group would otherwise replay every status event other suites
@@ -120,7 +133,12 @@ async function startNotifier(kafka: Kafka, env: Record<string, string>): Promise
       const ends = await admin.fetchTopicOffsets(topic);
       await admin.setOffsets({ groupId: group, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
     };
-    await atEnd(groupId, StatusChangedV1.topic);
+    if (options.offsetsOf) {
+      const [committed] = await admin.fetchOffsets({ groupId: options.offsetsOf, topics: [StatusChangedV1.topic] });
+      await admin.setOffsets({ groupId, topic: StatusChangedV1.topic, partitions: committed!.partitions.map((p) => ({ partition: p.partition, offset: p.offset })) });
+    } else {
+      await atEnd(groupId, StatusChangedV1.topic);
+    }
     for (const contract of acceptedContracts) await atEnd(`${prefix}.notifier-bodies`, contract.topic);
   } finally {
     await admin.disconnect();
@@ -192,6 +210,12 @@ async function startNotifier(kafka: Kafka, env: Record<string, string>): Promise
         clearTimeout(timer);
       }
       logFile.end();
+    },
+    kill: async () => {
+      if (exitCode === undefined) {
+        child.kill('SIGKILL');
+        await exited;
+      }
     },
     dropDatabase: () => database.drop(),
   };
@@ -554,6 +578,69 @@ describe('notifier (GATEWAY_MODE=production): SSRF guard', { timeout: 120_000 },
     }
     await sleep(300);
     assert.equal(target.requests.length, 0);
+  });
+});
+
+// --- at-least-once across a crash on the direct path ------------------------------------------------------
+
+describe('notifier: a crash after a POST but before its record (GATEWAY_MODE=test)', { timeout: 120_000 }, () => {
+  const tenantId = `tenant-${uniqueSuffix()}`;
+  let kafka: Kafka;
+  let publisher: EventPublisher;
+  const notifiers: Awaited<ReturnType<typeof startNotifier>>[] = [];
+  const receivers: Receiver[] = [];
+  let db: pg.Client | undefined;
+
+  before(async () => {
+    kafka = testKafka('notifier-it-crash');
+    await ensureTestTopics(kafka);
+    publisher = await connectedPublisher(kafka);
+  });
+
+  after(async () => {
+    for (const n of notifiers) await n.stop();
+    await db?.end();
+    await publisher?.disconnect();
+    for (const r of receivers) await r.close();
+    await notifiers[0]?.dropDatabase();
+  });
+
+  it('sends the webhook again with the same webhook-id: a duplicate, never a loss', async () => {
+    // The batch holds one webhook whose receiver answers at once and one whose receiver hangs, so the
+    // direct path is still waiting (and has written nothing, committed nothing) when the process dies.
+    let hang = true;
+    const answered = await new Receiver(always(200)).start();
+    const slow = await new Receiver(() => (hang ? 'hang' : { status: 200 })).start();
+    receivers.push(answered, slow);
+    const env = { GATEWAY_MODE: 'test', WEBHOOK_DIRECT_WAIT_MS: '20000', WEBHOOK_TIMEOUT_MS: '30000' };
+    const first = await startNotifier(kafka, env);
+    notifiers.push(first);
+    // One message id: one partition, one consumed batch.
+    const messageId = randomUUID();
+    const sent = statusDraft(tenantId, answered.url(), {}, { messageId });
+    const held = statusDraft(tenantId, slow.url(), {}, { messageId });
+    await publisher.publish(StatusChangedV1, [sent, held]);
+    const [request] = await answered.waitForRequests(1);
+    await slow.waitForRequests(1);
+    await first.kill();
+
+    db = new pg.Client({ connectionString: first.databaseUrl });
+    await db.connect();
+    const rowsOf = async (eventId: string) =>
+      (await db!.query<{ status: string }>('SELECT status FROM notifier.webhook_deliveries WHERE webhook_id = $1', [`msg_${eventId}`])).rows;
+    assert.deepEqual(await rowsOf(sent.eventId), [], 'the delivered webhook had not been recorded: the crash hit the window');
+
+    hang = false;
+    const second = await startNotifier(kafka, env, { database: { url: first.databaseUrl, drop: async () => undefined }, offsetsOf: first.groupId });
+    notifiers.push(second);
+    const again = await answered.waitForRequests(2, 30_000);
+    assert.equal(again[1]!.headers['webhook-id'], request!.headers['webhook-id'], 'the same webhook-id, so the receiver can drop it');
+    assert.equal(request!.headers['webhook-id'], `msg_${sent.eventId}`);
+    for (const eventId of [sent.eventId, held.eventId]) {
+      await eventually(async () => ((await rowsOf(eventId))[0]?.status === 'delivered' ? true : undefined), 15_000, `${eventId} delivered`);
+    }
+    await sleep(300);
+    assert.equal(answered.requests.length, 2, 'sent twice in all, not more');
   });
 });
 

@@ -91,4 +91,14 @@ describe('webhook http client', () => {
     const result = await pending;
     assert.equal(result.kind, 'network_error');
   });
+
+  it('one signal shared by many requests: finished ones are unaffected, every pending one stops on abort', async () => {
+    const controller = new AbortController();
+    const done = await client.post(request('/ok', { signal: controller.signal }));
+    assert.deepEqual(done, { kind: 'response', statusCode: 204 });
+    const pending = Array.from({ length: 20 }, () => client.post(request('/hang', { signal: controller.signal })));
+    setTimeout(() => controller.abort(), 50);
+    const results = await Promise.all(pending);
+    assert.deepEqual(new Set(results.map((r) => r.kind)), new Set(['network_error']));
+  });
 });

@@ -24,6 +24,28 @@ export interface WebhookRequest {
   signal?: AbortSignal;
 }
 
+/**
+ * Abort callbacks per signal, behind one listener each. The dispatcher passes one shutdown signal to every
+ * attempt: an EventTarget listener per request made each addEventListener walk hundreds of listeners.
+ */
+const onAbort = new WeakMap<AbortSignal, Set<() => void>>();
+
+function whenAborted(signal: AbortSignal, callback: () => void): () => void {
+  let callbacks = onAbort.get(signal);
+  if (!callbacks) {
+    const set = new Set<() => void>();
+    callbacks = set;
+    onAbort.set(signal, set);
+    signal.addEventListener('abort', () => {
+      for (const cb of [...set]) cb();
+      set.clear();
+    }, { once: true });
+  }
+  callbacks.add(callback);
+  const own = callbacks;
+  return () => own.delete(callback);
+}
+
 export class WebhookTimeoutError extends Error {
   constructor() {
     super('webhook timed out');
@@ -77,14 +99,13 @@ export class WebhookHttpClient {
         headers: { ...request.headers, 'content-length': String(body.length) },
       });
       const timer = setTimeout(() => req.destroy(new WebhookTimeoutError()), Math.max(0, request.deadline - Date.now()));
-      const onAbort = () => req.destroy(new Error('aborted'));
-      request.signal?.addEventListener('abort', onAbort, { once: true });
+      const forget = request.signal ? whenAborted(request.signal, () => req.destroy(new Error('aborted'))) : undefined;
       let settled = false;
       const settle = (result: AttemptResult) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        request.signal?.removeEventListener('abort', onAbort);
+        forget?.();
         resolve(result);
       };
       req.on('response', (res) => {
