@@ -219,7 +219,7 @@ export class WebhookDispatcher implements DirectSender {
     });
     this.postponedTotal = new Counter({
       name: 'webhook_deliveries_postponed_total',
-      help: 'Deliveries put back without an attempt, by reason (busy endpoint, open breaker, shutdown, body pending)',
+      help: 'Deliveries put back without an attempt, by reason (busy endpoint, open breaker, shutdown, body pending, direct_endpoint_busy)',
       labelNames: ['reason'],
       registers,
     });
