@@ -182,6 +182,7 @@ async function startNotifier(
   child.stderr!.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let exitCode: number | null | undefined;
+  let stopped = false;
   void exited.then((code) => (exitCode = code));
   try {
     await eventually(
@@ -203,6 +204,8 @@ async function startNotifier(
     httpUrl: httpUrl!.replace('[::1]', '127.0.0.1'),
     logs,
     stop: async () => {
+      if (stopped) return;
+      stopped = true;
       if (exitCode === undefined) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -583,7 +586,7 @@ describe('notifier (GATEWAY_MODE=production): SSRF guard', { timeout: 120_000 },
 
 // --- at-least-once across a crash on the direct path ------------------------------------------------------
 
-describe('notifier: a crash after a POST but before its record (GATEWAY_MODE=test)', { timeout: 120_000 }, () => {
+describe('notifier: direct path, a crash after a POST and a hanging receiver in a batch (GATEWAY_MODE=test)', { timeout: 180_000 }, () => {
   const tenantId = `tenant-${uniqueSuffix()}`;
   let kafka: Kafka;
   let publisher: EventPublisher;
@@ -602,7 +605,8 @@ describe('notifier: a crash after a POST but before its record (GATEWAY_MODE=tes
     await db?.end();
     await publisher?.disconnect();
     for (const r of receivers) await r.close();
-    await notifiers[0]?.dropDatabase();
+    // The restarted notifier shares the first one's database and drops nothing.
+    for (const n of notifiers) await n.dropDatabase();
   });
 
   it('sends the webhook again with the same webhook-id: a duplicate, never a loss', async () => {
@@ -641,6 +645,41 @@ describe('notifier: a crash after a POST but before its record (GATEWAY_MODE=tes
     }
     await sleep(300);
     assert.equal(answered.requests.length, 2, 'sent twice in all, not more');
+  });
+
+  it('a hanging receiver holds its batch only for the direct wait, not for its timeout', async () => {
+    // The previous test's notifiers would consume these events too (their own groups, same topic).
+    for (const n of notifiers) await n.stop();
+    const slow = await new Receiver(() => 'hang').start();
+    const fast = await new Receiver(always(200)).start();
+    receivers.push(slow, fast);
+    // A long timeout: waiting for the hanging POST would hold the partition for 20 s.
+    const notifier = await startNotifier(kafka, { GATEWAY_MODE: 'test', WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_DIRECT_WAIT_MS: '250' });
+    notifiers.push(notifier);
+    const client = new pg.Client({ connectionString: notifier.databaseUrl });
+    await client.connect();
+    try {
+      // One message id: one partition; the hanging and the answered webhook in one batch, the next event behind them.
+      const messageId = randomUUID();
+      const stuck = statusDraft(tenantId, slow.url(), {}, { messageId });
+      const quick = statusDraft(tenantId, fast.url(), {}, { messageId });
+      await publisher.publish(StatusChangedV1, [stuck, quick]);
+      await slow.waitForRequests(1);
+      await publisher.publish(StatusChangedV1, [statusDraft(tenantId, fast.url('/next'), {}, { messageId })]);
+      const requests = await fast.waitForRequests(2, 10_000);
+      assert.deepEqual(requests.map((r) => r.url), ['/hook', '/next']);
+      assert.equal(slow.inFlight, 1, 'the hanging POST is still running');
+      const rows = await client.query<{ webhook_id: string; status: string; attempts: number }>(
+        'SELECT webhook_id, status, attempts FROM notifier.webhook_deliveries WHERE webhook_id = ANY($1::text[])',
+        [[`msg_${stuck.eventId}`, `msg_${quick.eventId}`]],
+      );
+      const byId = new Map(rows.rows.map((r) => [r.webhook_id, r]));
+      assert.equal(byId.get(`msg_${quick.eventId}`)?.status, 'delivered');
+      // Written as a leased attempt: the claim loop leaves it alone while its POST runs.
+      assert.deepEqual([byId.get(`msg_${stuck.eventId}`)?.status, byId.get(`msg_${stuck.eventId}`)?.attempts], ['pending', 1]);
+    } finally {
+      await client.end();
+    }
   });
 });
 

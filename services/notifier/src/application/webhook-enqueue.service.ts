@@ -99,7 +99,9 @@ export class WebhookEnqueueService {
     const fresh = all.filter((r) => !known.has(`${r.webhookId}\u0000${r.target}`));
     const direct = fresh.filter((r) => !optedIn.has(r.tenantId));
     this.enqueued.inc(direct.length);
-    await Promise.all([this.queue(fresh.filter((r) => optedIn.has(r.tenantId))), this.dispatcher.deliverNow(direct)]);
+    // Both settle before a failure is thrown: a retry of the batch must not overlap its own direct POSTs.
+    const settled = await Promise.allSettled([this.queue(fresh.filter((r) => optedIn.has(r.tenantId))), this.dispatcher.deliverNow(direct)]);
+    for (const result of settled) if (result.status === 'rejected') throw result.reason;
   }
 
   private async queue(rows: NewDelivery[]): Promise<void> {
