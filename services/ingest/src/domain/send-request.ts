@@ -41,39 +41,61 @@ export interface ValidMessage {
 
 const gsm7SenderPattern = /^[A-Za-z0-9 .\-_&@!?#$%'()*+,/:;<=>]+$/;
 
+type ZodIssues = z.core.$ZodIssue[];
+
+/** zod's issues as field problems; an unknown key is one problem per key, named by its path. */
+export function problemsOfIssues(issues: ZodIssues, pathPrefix: readonly PropertyKey[] = []): FieldProblem[] {
+  return issues.flatMap((issue) => {
+    const path = [...pathPrefix, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => ({ field: [...path, key].join('.'), code: 'unknown_field', message: 'unknown field' }));
+    }
+    return [{ field: path.join('.') || '(body)', code: issue.code, message: issue.message }];
+  });
+}
+
 /** Validates and normalises a send request; returns every problem at once, each naming its field. */
 export function validateSendRequest(
   input: unknown,
   options: { maxSegments: number },
 ): { ok: true; value: ValidMessage } | { ok: false; problems: FieldProblem[] } {
   const parsed = sendRequestSchema.safeParse(input);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      problems: parsed.error.issues.flatMap((issue) => {
-        if (issue.code === 'unrecognized_keys') {
-          return issue.keys.map((key) => ({ field: [...issue.path, key].join('.'), code: 'unknown_field', message: 'unknown field' }));
-        }
-        return [{ field: issue.path.join('.') || '(body)', code: issue.code, message: issue.message }];
-      }),
-    };
-  }
+  if (!parsed.success) return { ok: false, problems: problemsOfIssues(parsed.error.issues) };
   const req = parsed.data;
-  const problems: FieldProblem[] = [];
+  const recipient = checkRecipient(req.to, req.defaultRegion);
+  const rest = checkAllButRecipient(req, options);
+  const problems = [...recipient.problems, ...rest.problems];
+  if (problems.length > 0) return { ok: false, problems };
+  return { ok: true, value: { to: recipient.to, ...rest.value } };
+}
 
-  let to = req.to;
+/** A request's values other than `to` once parsed (what every bare number of a batch shares). */
+export type ParsedAllButRecipient = Omit<z.output<typeof sendRequestSchema>, 'to'>;
+
+/**
+ * The destination: E.164, or a national number only with an explicit region (libphonenumber-js with
+ * its full metadata: the number must be a valid number of some type of its country).
+ */
+export function checkRecipient(to: string, defaultRegion: string | undefined): { to: string; problems: FieldProblem[] } {
   try {
-    const phone = parsePhoneNumberWithError(req.to, req.defaultRegion ? { defaultCountry: req.defaultRegion as CountryCode } : undefined);
-    if (!phone.isValid()) problems.push({ field: 'to', code: 'invalid_number', message: 'not a valid phone number' });
-    to = phone.number;
+    const phone = parsePhoneNumberWithError(to, defaultRegion ? { defaultCountry: defaultRegion as CountryCode } : undefined);
+    if (!phone.isValid()) return { to: phone.number, problems: [{ field: 'to', code: 'invalid_number', message: 'not a valid phone number' }] };
+    return { to: phone.number, problems: [] };
   } catch (error) {
     const message =
-      !req.to.startsWith('+') && !req.defaultRegion
+      !to.startsWith('+') && !defaultRegion
         ? 'use E.164 (+ and country code), or give defaultRegion for a national number'
         : `not a phone number (${(error as Error).message})`;
-    problems.push({ field: 'to', code: 'invalid_number', message });
+    return { to, problems: [{ field: 'to', code: 'invalid_number', message }] };
   }
+}
 
+/** Sender, body (encoding, segments, length) and schedule: everything of a parsed request but its `to`. */
+export function checkAllButRecipient(
+  req: ParsedAllButRecipient,
+  options: { maxSegments: number },
+): { value: Omit<ValidMessage, 'to'>; problems: FieldProblem[] } {
+  const problems: FieldProblem[] = [];
   const from = req.from;
   if (/^\+?\d+$/.test(from)) {
     if (from.replace('+', '').length > 15) problems.push({ field: 'from', code: 'invalid_sender', message: 'numeric senders have at most 15 digits' });
@@ -107,11 +129,9 @@ export function validateSendRequest(
     }
   }
 
-  if (problems.length > 0) return { ok: false, problems };
   return {
-    ok: true,
+    problems,
     value: {
-      to,
       from,
       body: req.body,
       trafficClass: req.trafficClass,
