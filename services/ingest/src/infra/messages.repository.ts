@@ -278,17 +278,25 @@ export class MessagesRepository {
     });
   }
 
+  /**
+   * The message and its history in one statement, so from one snapshot: read as two queries, a status
+   * event committed between them showed a history entry whose status the message did not have yet.
+   */
   async findForTenant(tenantId: string, messageId: string): Promise<MessageView | undefined> {
-    const rows: MessageRow[] = await this.db.query('SELECT * FROM messages WHERE tenant_id = $1 AND id = $2', [tenantId, messageId]);
+    type HistoryJson = { status: MessageStatus; reason: Reason | null; carrier_id: string | null; occurred_at: string };
+    const rows: (MessageRow & { history: HistoryJson[] })[] = await this.db.query(
+      `SELECT m.*, coalesce(
+         (SELECT json_agg(json_build_object('status', h.status, 'reason', h.reason, 'carrier_id', h.carrier_id, 'occurred_at', h.occurred_at)
+            ORDER BY h.occurred_at, h.sequence)
+          FROM message_status_history h WHERE h.message_id = m.id), '[]') AS history
+       FROM messages m WHERE m.tenant_id = $1 AND m.id = $2`,
+      [tenantId, messageId],
+    );
     const m = rows[0];
     if (!m) return undefined;
-    const history: { status: MessageStatus; reason: Reason | null; carrier_id: string | null; occurred_at: Date }[] = await this.db.query(
-      'SELECT status, reason, carrier_id, occurred_at FROM message_status_history WHERE message_id = $1 ORDER BY occurred_at, sequence',
-      [messageId],
-    );
     return {
       ...summaryOf(m),
-      history: history.map((h) => ({ status: h.status, reason: h.reason, carrierId: h.carrier_id, occurredAt: h.occurred_at.toISOString() })),
+      history: m.history.map((h) => ({ status: h.status, reason: h.reason, carrierId: h.carrier_id, occurredAt: new Date(h.occurred_at).toISOString() })),
     };
   }
 
