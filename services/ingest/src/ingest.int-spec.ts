@@ -284,35 +284,51 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
         body: 'Sale today',
         trafficClass: 'promotional',
         reference: `batch-${suffix}`,
-        recipients: ['+447911123456', { to: '+447911123457', body: 'Personal offer' }, 'not-a-number', { to: '+447911123458', colour: 'red' }],
+        recipients: [
+          '+447911123456',
+          { to: '+447911123457', body: 'Personal offer' },
+          'not-a-number',
+          { to: '+447911123458', colour: 'red' },
+          '+44 7911 123459',
+        ],
       };
       const r = await call('POST', '/v1/messages/batch', { key: keys.acme, body });
       assert.equal(r.status, 202, JSON.stringify(r.json));
-      assert.equal(r.json.recipients, 4);
-      assert.equal(r.json.accepted, 2);
+      assert.equal(r.json.recipients, 5);
+      assert.equal(r.json.accepted, 3);
       assert.equal(r.json.rejected, 2);
       const results = r.json.results as Json[];
-      assert.deepEqual(results.map((x) => x.status), ['accepted', 'accepted', 'rejected', 'rejected']);
+      assert.deepEqual(results.map((x) => x.status), ['accepted', 'accepted', 'rejected', 'rejected', 'accepted']);
       assert.deepEqual(fieldsOf(results[2]!), ['recipients.2.to:invalid_number']);
       assert.deepEqual(fieldsOf(results[3]!), ['recipients.3.colour:unknown_field']);
       const batchId = r.json.batchId as string;
-      const ids = results.slice(0, 2).map((x) => x.id as string);
-      for (const id of ids) await accepted.waitFor((e) => e.messageId === id);
-      // Both end final (the shared dev stack's router may also route them; the first final wins).
+      const ids = [results[0]!.id as string, results[1]!.id as string, results[4]!.id as string];
+      // Each accepted event carries its own recipient's values: the shared ones, or the ones it overrides.
+      const events = await Promise.all(ids.map((id) => accepted.waitFor((e) => e.messageId === id)));
+      assert.deepEqual(
+        events.map((e) => [e.payload.to, e.payload.body, e.payload.reference, e.payload.trafficClass]),
+        [
+          ['+447911123456', 'Sale today', `batch-${suffix}`, 'promotional'],
+          ['+447911123457', 'Personal offer', `batch-${suffix}`, 'promotional'],
+          ['+447911123459', 'Sale today', `batch-${suffix}`, 'promotional'],
+        ],
+      );
+      // All end final (the shared dev stack's router may also route them; the first final wins).
       await publisher.publish(
         StatusChangedV1,
         ids.map((id) => ({ tenantId: acme, messageId: id, payload: { status: 'undelivered' as const, sequence: 3, changedAt: new Date().toISOString() } })),
       );
       const view = await eventually(async () => {
         const b = await call('GET', `/v1/batches/${batchId}`, { key: keys.acme });
-        return b.json.final === 2 ? b.json : undefined;
+        return b.json.final === 3 ? b.json : undefined;
       });
-      assert.equal(Object.values(view.counts as Record<string, number>).reduce((x, y) => x + y, 0), 2);
+      assert.equal(Object.values(view.counts as Record<string, number>).reduce((x, y) => x + y, 0), 3);
       assert.equal(view.progress, 1);
-      assert.equal(view.accepted, 2);
+      assert.equal(view.accepted, 3);
       assert.equal(view.rejected, 2);
       const listed = await call('GET', `/v1/messages?batchId=${batchId}`, { key: keys.acme });
       assert.deepEqual((listed.json.items as Json[]).map((m) => m.id).sort(), [...ids].sort());
+      assert.deepEqual((listed.json.items as Json[]).map((m) => m.to).sort(), ['+447911123456', '+447911123457', '+447911123459']);
       assertProblem(await call('GET', `/v1/batches/${randomUUID()}`, { key: keys.acme }), 404);
     });
 

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EntityManager } from 'typeorm';
 import type { MessagesRepository, NewMessage } from '../infra/messages.repository.js';
+import { validateBatchRequest } from '../domain/batch-request.js';
 import { validateSendRequest } from '../domain/send-request.js';
 import { AcceptMessagesService } from './accept-messages.service.js';
 
@@ -52,5 +53,77 @@ describe('group commit of single messages', () => {
     const outcomes = await Promise.allSettled(Array.from({ length: 9 }, () => service.acceptOne(input)));
     assert.deepEqual(groups.map((g) => g.length), [1, 4, 4]);
     assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+});
+
+describe('templates: what accepted messages share travels once', () => {
+  test('a batch\'s bare recipients share one template; a recipient with values of its own gets its own', async () => {
+    const inserted: NewMessage[][] = [];
+    const repository = {
+      insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => void inserted.push(accepted.messages),
+    } as unknown as MessagesRepository;
+    const service = new AcceptMessagesService(repository, 3600, () => undefined);
+    const batch = validateBatchRequest(
+      { from: 'ACME', body: 'Sale', trafficClass: 'promotional', recipients: ['+447911000001', '+447911000002', { to: '+447911000003', body: 'Yours' }, '+447911000004'] },
+      { maxSegments: 10 },
+    );
+    assert.ok(batch.ok);
+    const inputs = batch.recipients.map((r) => {
+      assert.ok(r.ok);
+      return { tenantId: 't', sandbox: false, message: r.value, source: 'api' as const };
+    });
+    const { response } = await service.acceptBatch({ id: 'b1', tenantId: 't', recipients: 4, rejected: 0 }, inputs, (results) => results);
+    const rows = inserted[0]!;
+    assert.deepEqual(rows.map((r) => r.to), ['+447911000001', '+447911000002', '+447911000003', '+447911000004']);
+    assert.deepEqual(rows.map((r) => r.id), response.map((r) => r.id));
+    assert.equal(new Set(rows.map((r) => r.eventId)).size, 4);
+    assert.equal(rows[0]!.template, rows[1]!.template, 'bare numbers: one template');
+    assert.notEqual(rows[2]!.template, rows[1]!.template);
+    assert.equal(rows[2]!.template.payload.body, 'Yours');
+    assert.notEqual(rows[3]!.template, rows[2]!.template, 'the shared values again after an override');
+    assert.deepEqual(rows[3]!.template, rows[0]!.template);
+    assert.deepEqual(rows[0]!.template, {
+      tenantId: 't',
+      topic: 'sms.internal.accepted.promotional.v1',
+      payload: {
+        from: 'ACME',
+        body: 'Sale',
+        trafficClass: 'promotional',
+        encoding: 'GSM-7',
+        segments: 1,
+        callbackUrl: undefined,
+        validUntil: new Date(Date.parse(response[0]!.acceptedAt) + 3600_000).toISOString(),
+        acceptedAt: response[0]!.acceptedAt,
+        reference: undefined,
+        sandbox: false,
+      },
+      metadata: undefined,
+      sendAt: undefined,
+      source: 'api',
+      batchId: 'b1',
+      traceParent: undefined,
+    });
+  });
+
+  test('messages of different tenants or requests never share a template', async () => {
+    const inserted: NewMessage[][] = [];
+    const repository = {
+      insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => void inserted.push(accepted.messages),
+    } as unknown as MessagesRepository;
+    const service = new AcceptMessagesService(repository, 3600, () => undefined);
+    await service.accept([
+      input,
+      { ...input, tenantId: 'other' },
+      { ...input, tenantId: 'other', sandbox: true },
+      { ...input, tenantId: 'other', sandbox: true, traceParent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    ]);
+    const templates = inserted[0]!.map((r) => r.template);
+    assert.equal(new Set(templates).size, 4);
+    assert.deepEqual(templates.map((t) => [t.tenantId, t.payload.sandbox, t.traceParent !== undefined]), [
+      ['t', false, false],
+      ['other', false, false],
+      ['other', true, false],
+      ['other', true, true],
+    ]);
   });
 });

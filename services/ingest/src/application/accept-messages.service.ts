@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { acceptedTopicByLane, type AcceptedPayload } from '@sms/contracts';
-import type { IdempotencyRecord, MessagesRepository, NewMessage, OutboxEntry } from '../infra/messages.repository.js';
+import { acceptedTopicByLane } from '@sms/contracts';
+import type { AcceptedTemplate, IdempotencyRecord, MessagesRepository, NewMessage } from '../infra/messages.repository.js';
 import type { ValidMessage } from '../domain/send-request.js';
 
 export interface AcceptInput {
@@ -27,7 +27,8 @@ export class IdempotencyConflict extends Error {
   }
 }
 
-type Pending = { prepared: ReturnType<AcceptMessagesService['prepare']>; resolve: (m: AcceptedMessage) => void; reject: (e: unknown) => void };
+type Prepared = { row: NewMessage; result: AcceptedMessage };
+type Pending = { prepared: Prepared; resolve: (m: AcceptedMessage) => void; reject: (e: unknown) => void };
 
 /** Persists accepted messages and their `accepted` events in one transaction (transactional outbox). */
 export class AcceptMessagesService {
@@ -60,7 +61,7 @@ export class AcceptMessagesService {
    */
   acceptOne(input: AcceptInput): Promise<AcceptedMessage> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ prepared: this.prepare(input, new Date()), resolve, reject });
+      this.pending.push({ prepared: this.prepare([input], new Date())[0]!, resolve, reject });
       this.flush();
     });
   }
@@ -72,7 +73,7 @@ export class AcceptMessagesService {
     this.flushing++;
     const started = performance.now();
     void this.repository
-      .insertAccepted(undefined, { messages: group.map((p) => p.prepared.row), outbox: group.map((p) => p.prepared.outbox) })
+      .insertAccepted(undefined, { messages: group.map((p) => p.prepared.row) })
       .then(
         () => {
           this.onGroupCommitted?.(group.length, (performance.now() - started) / 1000);
@@ -92,8 +93,8 @@ export class AcceptMessagesService {
   /** Accepts a batch in one transaction; returns one result per input, in order. */
   async accept(inputs: AcceptInput[]): Promise<AcceptedMessage[]> {
     const now = new Date();
-    const prepared = inputs.map((input) => this.prepare(input, now));
-    await this.repository.insertAccepted(undefined, { messages: prepared.map((p) => p.row), outbox: prepared.map((p) => p.outbox) });
+    const prepared = this.prepare(inputs, now);
+    await this.repository.insertAccepted(undefined, { messages: prepared.map((p) => p.row) });
     this.onCommitted();
     return prepared.map((p) => p.result);
   }
@@ -119,9 +120,9 @@ export class AcceptMessagesService {
       if (existing) return { response: replayBatch<R>(existing, requestHash), replayed: true };
     }
     const now = new Date();
-    const prepared = inputs.map((input) => this.prepare({ ...input, batchId: batch.id }, now));
+    const prepared = this.prepare(inputs, now, batch.id);
     const response = respond(prepared.map((p) => p.result));
-    const rows = { messages: prepared.map((p) => p.row), outbox: prepared.map((p) => p.outbox), batch: { ...batch, accepted: inputs.length } };
+    const rows = { messages: prepared.map((p) => p.row), batch: { ...batch, accepted: inputs.length } };
     let created = true;
     if (idempotency) {
       created = await this.repository.transaction(async (tx) => {
@@ -151,11 +152,11 @@ export class AcceptMessagesService {
     const requestHash = hashRequest('message', rawRequest);
     const existing = await this.repository.findIdempotencyKey(input.tenantId, key);
     if (existing) return this.replay(existing, requestHash, input);
-    const prepared = this.prepare(input, new Date());
+    const [prepared] = this.prepare([input], new Date()) as [Prepared];
     const created = await this.repository.transaction(async (tx) => {
       const claimed = await this.repository.claimIdempotencyKey(tx, input.tenantId, key, requestHash, { messageId: prepared.row.id });
       if (!claimed) return false;
-      await this.repository.insertAccepted(tx, { messages: [prepared.row], outbox: [prepared.outbox] });
+      await this.repository.insertAccepted(tx, { messages: [prepared.row] });
       return true;
     });
     if (created) {
@@ -182,47 +183,71 @@ export class AcceptMessagesService {
     };
   }
 
-  private prepare(input: AcceptInput, now: Date): { row: NewMessage; outbox: OutboxEntry; result: AcceptedMessage } {
-    const id = randomUUID();
+  /**
+   * Ids, rows and results for messages accepted at `now`. Consecutive inputs that differ only in their
+   * number (a batch's bare recipients) share one template, so the insert carries their common values once.
+   */
+  private prepare(inputs: AcceptInput[], now: Date, batchId?: string): Prepared[] {
+    const acceptedAt = now.toISOString();
+    let template: AcceptedTemplate | undefined;
+    let previous: AcceptInput | undefined;
+    return inputs.map((input) => {
+      const m = input.message;
+      if (!template || !previous || !sameTemplate(previous, input)) template = this.template(input, now, acceptedAt, batchId ?? input.batchId);
+      previous = input;
+      const id = randomUUID();
+      return {
+        row: { id, eventId: randomUUID(), to: m.to, sourceEventId: input.sourceEventId, template },
+        result: { id, status: m.sendAt ? 'scheduled' : 'accepted', encoding: m.encoding, segments: m.segments, acceptedAt },
+      };
+    });
+  }
+
+  private template(input: AcceptInput, now: Date, acceptedAt: string, batchId: string | undefined): AcceptedTemplate {
     const m = input.message;
     const validity = m.validityPeriod ?? this.defaultValiditySeconds;
     const startAt = m.sendAt ? new Date(m.sendAt) : now;
-    const accepted: AcceptedPayload = {
-      to: m.to,
-      from: m.from,
-      body: m.body,
-      trafficClass: m.trafficClass,
-      encoding: m.encoding,
-      segments: m.segments,
-      callbackUrl: m.callbackUrl,
-      validUntil: new Date(startAt.getTime() + validity * 1000).toISOString(),
-      acceptedAt: now.toISOString(),
-      reference: m.reference,
-      sandbox: input.sandbox,
-    };
     return {
-      row: {
-        id,
-        tenantId: input.tenantId,
-        accepted,
-        metadata: m.metadata,
-        sendAt: m.sendAt,
-        source: input.source,
-        sourceEventId: input.sourceEventId,
-        batchId: input.batchId,
+      tenantId: input.tenantId,
+      topic: acceptedTopicByLane[m.trafficClass].topic,
+      payload: {
+        from: m.from,
+        body: m.body,
+        trafficClass: m.trafficClass,
+        encoding: m.encoding,
+        segments: m.segments,
+        callbackUrl: m.callbackUrl,
+        validUntil: new Date(startAt.getTime() + validity * 1000).toISOString(),
+        acceptedAt,
+        reference: m.reference,
+        sandbox: input.sandbox,
       },
-      outbox: {
-        topic: acceptedTopicByLane[accepted.trafficClass].topic,
-        eventId: randomUUID(),
-        tenantId: input.tenantId,
-        messageId: id,
-        payload: accepted,
-        traceParent: input.traceParent,
-        availableAt: m.sendAt,
-      },
-      result: { id, status: m.sendAt ? 'scheduled' : 'accepted', encoding: m.encoding, segments: m.segments, acceptedAt: accepted.acceptedAt },
+      metadata: m.metadata,
+      sendAt: m.sendAt,
+      source: input.source,
+      batchId,
+      traceParent: input.traceParent,
     };
   }
+}
+
+/**
+ * What two inputs must have in common to share a template: every value but the number (and the Kafka
+ * event id, kept per message). The compiler checks that no field of either type is forgotten here.
+ */
+const templateInputFields = ['tenantId', 'sandbox', 'source', 'traceParent', 'batchId'] as const;
+const templateMessageFields = ['from', 'body', 'trafficClass', 'encoding', 'segments', 'callbackUrl', 'validityPeriod', 'sendAt', 'reference', 'metadata'] as const;
+type Forgotten =
+  | Exclude<keyof AcceptInput, 'message' | 'sourceEventId' | (typeof templateInputFields)[number]>
+  | Exclude<keyof ValidMessage, 'to' | (typeof templateMessageFields)[number]>;
+const nothingForgotten: [Forgotten] extends [never] ? true : never = true;
+void nothingForgotten;
+
+function sameTemplate(a: AcceptInput, b: AcceptInput): boolean {
+  for (const field of templateInputFields) if (a[field] !== b[field]) return false;
+  // metadata by identity: a batch's bare recipients share the very object; equal copies get a template each.
+  for (const field of templateMessageFields) if (a.message[field] !== b.message[field]) return false;
+  return true;
 }
 
 /**

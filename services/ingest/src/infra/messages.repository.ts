@@ -1,25 +1,31 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { isFinalStatus, statusRank, type AcceptedPayload, type MessageStatus, type Reason } from '@sms/contracts';
 
-export interface NewMessage {
-  id: string;
+/**
+ * What accepted messages have in common: everything but their ids, number and source event. The messages
+ * of a batch with one shared body share one template, so an insert carries the body (and the rest) once,
+ * not once per recipient; a message accepted alone has its own.
+ */
+export interface AcceptedTemplate {
   tenantId: string;
-  accepted: AcceptedPayload;
+  /** Lane topic of the accepted event. */
+  topic: string;
+  /** The accepted event's payload, except each message's own `to`. */
+  payload: Omit<AcceptedPayload, 'to'>;
   metadata?: Record<string, string>;
   sendAt?: string;
   source: 'api' | 'kafka';
-  sourceEventId?: string;
   batchId?: string;
+  traceParent?: string;
 }
 
-export interface OutboxEntry {
-  topic: string;
+export interface NewMessage {
+  id: string;
+  /** Id of its accepted event, and of the first entry of its status history. */
   eventId: string;
-  tenantId: string;
-  messageId: string;
-  payload: unknown;
-  traceParent?: string;
-  availableAt?: string;
+  to: string;
+  sourceEventId?: string;
+  template: AcceptedTemplate;
 }
 
 /** What an Idempotency-Key stands for: one message, or a batch and the response its first request got. */
@@ -120,80 +126,101 @@ export class MessagesRepository {
    * and COMMIT). On a loaded machine each round trip waits for both processes to be scheduled, which made
    * the five-round-trip transaction the latency of every accepted message. Pass `tx` to make it part of a
    * larger transaction (an idempotency key's claim).
+   *
+   * The shared values travel once per template (a small JSON document); each message is one element of a
+   * few arrays (id, event id, number, template). PostgreSQL spent about half its CPU for a 10,000-recipient
+   * batch parsing the JSON document of 10,000 full rows and 10,000 outbox payloads this replaced, and
+   * node as much building it. The outbox payload is the template's payload with the message's `to` added.
    */
   async insertAccepted(
     tx: EntityManager | undefined,
-    accepted: { messages: NewMessage[]; outbox: OutboxEntry[]; batch?: { id: string; tenantId: string; recipients: number; accepted: number; rejected: number } },
+    accepted: { messages: NewMessage[]; batch?: { id: string; tenantId: string; recipients: number; accepted: number; rejected: number } },
   ): Promise<void> {
-    const { messages, outbox, batch } = accepted;
+    const { messages, batch } = accepted;
     if (messages.length === 0 && !batch) return;
+    const templates = new Map<AcceptedTemplate, number>();
+    const ids: string[] = new Array(messages.length);
+    const eventIds: string[] = new Array(messages.length);
+    const recipients: string[] = new Array(messages.length);
+    const templateOf: number[] = new Array(messages.length);
+    const sourceEventIds: (string | null)[] = new Array(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      let t = templates.get(m.template);
+      if (t === undefined) templates.set(m.template, (t = templates.size));
+      ids[i] = m.id;
+      eventIds[i] = m.eventId;
+      recipients[i] = m.to;
+      templateOf[i] = t;
+      sourceEventIds[i] = m.sourceEventId ?? null;
+    }
     const params: unknown[] = [
       JSON.stringify(
-        messages.map((m) => ({
-          id: m.id,
-          tenant_id: m.tenantId,
-          recipient: m.accepted.to,
-          sender: m.accepted.from,
-          body: m.accepted.body,
-          traffic_class: m.accepted.trafficClass,
-          encoding: m.accepted.encoding,
-          segments: m.accepted.segments,
-          callback_url: m.accepted.callbackUrl ?? null,
-          reference: m.accepted.reference ?? null,
-          metadata: m.metadata ?? null,
-          valid_until: m.accepted.validUntil,
-          send_at: m.sendAt ?? null,
-          source: m.source,
-          source_event_id: m.sourceEventId ?? null,
-          accepted_at: m.accepted.acceptedAt,
-          status: m.sendAt ? 'scheduled' : 'accepted',
-          status_rank: m.sendAt ? 1 : 0,
-          batch_id: m.batchId ?? null,
-          sandbox: m.accepted.sandbox,
+        [...templates.keys()].map((t, i) => ({
+          i,
+          tenant_id: t.tenantId,
+          topic: t.topic,
+          payload: t.payload,
+          sender: t.payload.from,
+          body: t.payload.body,
+          traffic_class: t.payload.trafficClass,
+          encoding: t.payload.encoding,
+          segments: t.payload.segments,
+          callback_url: t.payload.callbackUrl ?? null,
+          reference: t.payload.reference ?? null,
+          metadata: t.metadata ?? null,
+          valid_until: t.payload.validUntil,
+          send_at: t.sendAt ?? null,
+          source: t.source,
+          accepted_at: t.payload.acceptedAt,
+          batch_id: t.batchId ?? null,
+          sandbox: t.payload.sandbox,
+          trace_parent: t.traceParent ?? null,
         })),
       ),
-      JSON.stringify(
-        outbox.map((e) => ({
-          topic: e.topic,
-          event_id: e.eventId,
-          tenant_id: e.tenantId,
-          message_id: e.messageId,
-          payload: e.payload,
-          trace_parent: e.traceParent ?? null,
-          available_at: e.availableAt ?? null,
-        })),
-      ),
+      // Ids are our own UUIDs: the array literal needs no quoting (pg would escape each element).
+      `{${ids.join(',')}}`,
+      `{${eventIds.join(',')}}`,
+      recipients,
+      templateOf,
+      sourceEventIds,
     ];
     let batchInsert = '';
     if (batch) {
       params.push(batch.id, batch.tenantId, batch.recipients, batch.accepted, batch.rejected);
-      batchInsert = 'b AS (INSERT INTO batches (id, tenant_id, recipients, accepted, rejected) VALUES ($3, $4, $5, $6, $7)),';
+      batchInsert = 'b AS (INSERT INTO batches (id, tenant_id, recipients, accepted, rejected) VALUES ($7, $8, $9, $10, $11)),';
     }
     // The history starts with the acceptance itself (same event id as the accepted event).
     await (tx ?? this.db).query(
       `WITH ${batchInsert}
+       t AS (
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(i int, tenant_id text, topic text, payload jsonb, sender text, body text,
+           traffic_class text, encoding text, segments int, callback_url text, reference text, metadata jsonb, valid_until timestamptz,
+           send_at timestamptz, source text, accepted_at timestamptz, batch_id uuid, sandbox boolean, trace_parent text)
+       ),
+       r AS (
+         SELECT r.id, r.event_id, r.recipient, r.source_event_id, t.*
+         FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::int[], $6::text[]) AS r(id, event_id, recipient, template, source_event_id)
+         JOIN t ON t.i = r.template
+       ),
        m AS (
          INSERT INTO messages (id, tenant_id, recipient, sender, body, traffic_class, encoding, segments, callback_url,
            reference, metadata, status, status_rank, valid_until, send_at, source, source_event_id, created_at, updated_at,
            batch_id, sandbox)
-         SELECT m.id, m.tenant_id, m.recipient, m.sender, m.body, m.traffic_class, m.encoding, m.segments, m.callback_url,
-           m.reference, m.metadata, m.status, m.status_rank, m.valid_until, m.send_at, m.source, m.source_event_id, m.accepted_at, m.accepted_at,
-           m.batch_id, m.sandbox
-         FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tenant_id text, recipient text, sender text, body text,
-           traffic_class text, encoding text, segments int, callback_url text, reference text, metadata jsonb,
-           valid_until timestamptz, send_at timestamptz, source text, source_event_id text, accepted_at timestamptz,
-           status text, status_rank int, batch_id uuid, sandbox boolean)
-       ),
-       o AS (
-         SELECT * FROM jsonb_to_recordset($2::jsonb)
-           AS o(topic text, event_id uuid, tenant_id text, message_id uuid, payload jsonb, trace_parent text, available_at timestamptz)
+         SELECT r.id, r.tenant_id, r.recipient, r.sender, r.body, r.traffic_class, r.encoding, r.segments, r.callback_url,
+           r.reference, r.metadata, CASE WHEN r.send_at IS NOT NULL THEN 'scheduled' ELSE 'accepted' END,
+           CASE WHEN r.send_at IS NOT NULL THEN 1 ELSE 0 END, r.valid_until, r.send_at, r.source, r.source_event_id,
+           r.accepted_at, r.accepted_at, r.batch_id, r.sandbox
+         FROM r
        ),
        h AS (
          INSERT INTO message_status_history (event_id, message_id, status, reason, sequence, occurred_at)
-         SELECT o.event_id, o.message_id, CASE WHEN o.available_at IS NOT NULL THEN 'scheduled' ELSE 'accepted' END, NULL, 0, now() FROM o
+         SELECT r.event_id, r.id, CASE WHEN r.send_at IS NOT NULL THEN 'scheduled' ELSE 'accepted' END, NULL, 0, now() FROM r
        )
        INSERT INTO outbox (topic, event_id, tenant_id, message_id, payload, trace_parent, available_at)
-       SELECT o.topic, o.event_id, o.tenant_id, o.message_id, o.payload, o.trace_parent, coalesce(o.available_at, now()) FROM o`,
+       SELECT r.topic, r.event_id, r.tenant_id, r.id, r.payload || jsonb_build_object('to', r.recipient), r.trace_parent,
+         coalesce(r.send_at, now())
+       FROM r`,
       params,
     );
   }
