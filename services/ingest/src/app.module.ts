@@ -8,7 +8,7 @@ import { TenantRateLimiter } from './domain/rate-limiter.js';
 import { BatchesController, INGEST_LIMITS, MessagesController, ROUTE_PREVIEW } from './http/messages.controller.js';
 import { ProblemFilter } from './http/problem.js';
 import { MessagesRepository } from './infra/messages.repository.js';
-import type { OutboxRelay } from './infra/outbox-relay.js';
+import type { RelayHandle } from './infra/outbox-relay-thread.js';
 import type { RoutePreviewSource } from './infra/route-preview.source.js';
 import { TenantsRepository } from './infra/tenants.repository.js';
 import type { IngestConfig } from './config/ingest.config.js';
@@ -16,7 +16,7 @@ import { Histogram, latencyBuckets } from '@sms/telemetry';
 
 @Module({})
 export class IngestModule {
-  static register(runtime: ServiceRuntime, config: IngestConfig, relay: OutboxRelay, routePreview?: RoutePreviewSource): DynamicModule {
+  static register(runtime: ServiceRuntime, config: IngestConfig, relay: RelayHandle, routePreview?: RoutePreviewSource): DynamicModule {
     const messages = new MessagesRepository(runtime.dataSource);
     const accept = new AcceptMessagesService(messages, config.DEFAULT_VALIDITY_SECONDS, () => relay.wake());
     const groupSeconds = new Histogram({

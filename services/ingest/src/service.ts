@@ -12,13 +12,14 @@ import { registerRequestTracing } from './http/tracing.js';
 import { ingestMigrations } from './infra/migrations/index.js';
 import { IdempotencyKeyPurger } from './infra/idempotency-key-purger.js';
 import { OutboxRelay } from './infra/outbox-relay.js';
+import { OutboxRelayThread, type RelayHandle } from './infra/outbox-relay-thread.js';
 import { RoutePreviewSource } from './infra/route-preview.source.js';
 import { TenantsRepository } from './infra/tenants.repository.js';
 
 export interface RunningIngest {
   app: NestFastifyApplication;
   runtime: ServiceRuntime;
-  relay: OutboxRelay;
+  relay: RelayHandle;
   /** Every route fastify registered (method and path), for the test that the OpenAPI document is complete. */
   routes: { method: string; url: string }[];
   url: string;
@@ -35,11 +36,21 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
     await tenants.addKey(config.DEMO_TENANT_ID, config.DEMO_API_KEY, ['send', 'read']);
   }
 
-  const relay = new OutboxRelay(runtime.dataSource, runtime.publisher, runtime.logger, {
-    pollMs: config.OUTBOX_POLL_MS,
-    batch: config.OUTBOX_BATCH,
-    loops: config.OUTBOX_LOOPS,
-  });
+  const relayOptions = { pollMs: config.OUTBOX_POLL_MS, batch: config.OUTBOX_BATCH, loops: config.OUTBOX_LOOPS };
+  const relay: RelayHandle =
+    config.OUTBOX_RELAY === 'thread'
+      ? new OutboxRelayThread(
+          {
+            ...relayOptions,
+            databaseUrl: config.DATABASE_URL,
+            brokers: config.KAFKA_BROKERS,
+            logLevel: config.LOG_LEVEL,
+            // One connection per loop, the OTP loop's, and one spare.
+            poolSize: config.OUTBOX_LOOPS + 2,
+          },
+          runtime.logger,
+        )
+      : new OutboxRelay(runtime.dataSource, runtime.publisher, runtime.logger, relayOptions);
   const outboxLag = new Histogram({
     name: 'ingest_outbox_relay_delay_seconds',
     help: 'Time from outbox insert to publish (oldest row of each relayed batch)',

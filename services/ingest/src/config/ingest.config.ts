@@ -18,6 +18,12 @@ export const ingestConfigShape = {
   DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
   /** Relay loops working side by side while the outbox has a backlog (one when it does not). */
   OUTBOX_LOOPS: z.coerce.number().int().min(1).max(16).default(4),
+  /**
+   * Where the outbox relay runs: `thread` (a worker thread with its own pool of OUTBOX_LOOPS + 2
+   * connections and its own Kafka producer, so publishing does not take the API's thread), or `inline`
+   * (on the main thread, sharing its pool and producer).
+   */
+  OUTBOX_RELAY: z.enum(['thread', 'inline']).default('thread'),
   /** How often expired idempotency keys (older than 24 h) are deleted. */
   IDEMPOTENCY_PURGE_INTERVAL_MS: z.coerce.number().int().min(1000).default(10 * 60_000),
   /** Seeded on start when set: the demo tenant and its API key (what `npm start` prints). */
