@@ -201,6 +201,10 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
       const published = await keyChanges.waitFor((e) => e.payload.keyHash === hashApiKey(key) && !e.payload.revokedAt, 15_000, 'key created');
       assert.equal(published.tenantId, acme);
       assert.ok(!JSON.stringify(published).includes(key), 'the key itself never travels');
+      // Stored hashed: no column of any key row holds the key itself.
+      const stored: unknown[] = await ingest.runtime.dataSource.query('SELECT * FROM api_keys WHERE key_hash = $1', [hashApiKey(key)]);
+      assert.equal(stored.length, 1);
+      assert.ok(!JSON.stringify(stored).includes(key), 'the key is stored only as its hash');
       assert.equal((await call('POST', '/v1/messages', { key, body: message() })).status, 202);
 
       const listed = await admin('list-keys', '--tenant', acme, '--json');
@@ -259,10 +263,14 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
 
   describe('send, batch, list, preview', () => {
     test('a message is accepted, published once, and its status history follows status events', async () => {
-      const sent = await call('POST', '/v1/messages', { key: keys.acme, body: message({ body: 'Привет', trafficClass: 'otp' }) });
+      const sent = await call('POST', '/v1/messages', { key: keys.acme, body: message({ body: 'Привет', trafficClass: 'otp', metadata: { campaign: 'it' } }) });
       assert.equal(sent.status, 202);
       assert.equal(sent.json.encoding, 'UCS-2');
+      assert.equal(sent.json.segments, 1);
+      assert.equal(sent.json.status, 'accepted');
       const id = sent.json.id as string;
+      const stored: { metadata: unknown }[] = await ingest.runtime.dataSource.query('SELECT metadata FROM messages WHERE id = $1', [id]);
+      assert.deepEqual(stored[0]!.metadata, { campaign: 'it' });
       await accepted.waitFor((e) => e.messageId === id);
       await publisher.publish(StatusChangedV1, [
         { tenantId: acme, messageId: id, payload: { status: 'routed', reason: { code: `it-${suffix}` }, sequence: 1, changedAt: new Date().toISOString() } },
@@ -429,6 +437,14 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
       assertProblem(await call('POST', '/v1/messages', { key: keys.acme, raw: 'hello', type: 'text/plain' }), 415);
       assertProblem(await call('POST', '/v1/messages', { key: keys.acme, body: message({ body: 'x'.repeat(70 * 1024) }) }), 413);
       assertProblem(await call('POST', '/v1/messages', { key: keys.acme, body: [message()] }), 400);
+      // The batch endpoint: the same, with its own (larger) body limit of 8 MiB.
+      const batchMalformed = await call('POST', '/v1/messages/batch', { key: keys.acme, raw: '{"recipients": [' });
+      assertProblem(batchMalformed, 400);
+      assert.deepEqual(fieldsOf(batchMalformed.json), ['(body):malformed_json']);
+      assertProblem(await call('POST', '/v1/messages/batch', { key: keys.acme, raw: 'hello', type: 'text/plain' }), 415);
+      const big = { from: 'ACME', body: 'x', recipients: Array.from({ length: 5000 }, () => '+447911123456') };
+      assert.equal((await call('POST', '/v1/messages/batch', { key: keys.acme, body: { ...big, reference: `big-${suffix}` } })).status, 202, 'over the general limit, within the batch limit');
+      assertProblem(await call('POST', '/v1/messages/batch', { key: keys.acme, body: { ...big, body: 'x'.repeat(9 * 1024 * 1024) } }), 413);
     });
 
     test('bad number, bad sender, unknown field, wrong type, over-long body: each field named', async () => {
@@ -577,6 +593,7 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
       assert.ok(Date.parse(event.occurredAt) >= 0);
       const seenAt = Date.now();
       assert.ok(seenAt >= sendAt.getTime(), 'never released before its time');
+      assert.ok(seenAt - sendAt.getTime() < 1000, `released within 1 s of its time (seen after ${seenAt - sendAt.getTime()} ms)`);
       assertProblem(await call('DELETE', `/v1/messages/${id}`, { key: keys.acme }), 409);
     });
 
