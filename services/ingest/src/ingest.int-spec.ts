@@ -284,6 +284,22 @@ describe('ingest on Kafka and PostgreSQL', { timeout: 300_000 }, () => {
       assert.equal(history[0]!.status, 'accepted');
       assert.ok(history.some((h) => h.status === 'routed'));
       assert.notEqual(view.status, 'accepted', 'the status moved forward');
+      assert.deepEqual(view.parts, { total: 1, delivered: 0, failed: 0 }, 'no event carried part counts yet: every part pending');
+
+      // Part counts follow the events that carry them; the history keeps each event's own counts.
+      await publisher.publish(StatusChangedV1, [
+        { tenantId: acme, messageId: id, payload: { status: 'submitted', reason: { code: `it-sub-${suffix}` }, parts: { total: 1, delivered: 0, failed: 0 }, sequence: 2, changedAt: new Date().toISOString() } },
+        { tenantId: acme, messageId: id, payload: { status: 'delivered', reason: { code: `it-del-${suffix}` }, parts: { total: 1, delivered: 1, failed: 0 }, sequence: 3, changedAt: new Date().toISOString() } },
+      ]);
+      const delivered = await eventually(async () => {
+        const r = await call('GET', `/v1/messages/${id}`, { key: keys.acme });
+        return r.json.status === 'delivered' ? r.json : undefined;
+      });
+      assert.deepEqual(delivered.parts, { total: 1, delivered: 1, failed: 0 });
+      const entries = delivered.history as { status: string; reason: { code: string } | null; parts: unknown }[];
+      assert.deepEqual(entries.find((h) => h.reason?.code === `it-sub-${suffix}`)?.parts, { total: 1, delivered: 0, failed: 0 });
+      assert.deepEqual(entries.find((h) => h.reason?.code === `it-del-${suffix}`)?.parts, { total: 1, delivered: 1, failed: 0 });
+      assert.equal(entries[0]!.parts, null, 'the acceptance carries no part counts');
     });
 
     test('a batch accepts and rejects per recipient, and shows progress by status', async () => {

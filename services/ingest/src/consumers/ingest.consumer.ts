@@ -80,6 +80,7 @@ export class IngestConsumer {
         status: e.envelope.payload.status,
         reason: e.envelope.payload.reason,
         carrierId: e.envelope.payload.carrierId,
+        parts: e.envelope.payload.parts,
         sequence: e.envelope.payload.sequence,
         occurredAt: e.envelope.payload.changedAt,
       })),

@@ -31,10 +31,19 @@ export const acceptedMessageSchema = z
   })
   .meta({ id: 'AcceptedMessage' });
 
+const partCountsSchema = z
+  .object({
+    total: z.number().int().describe('parts of the message'),
+    delivered: z.number().int().describe('parts with a delivered receipt'),
+    failed: z.number().int().describe('parts that failed or got a failure receipt'),
+  })
+  .meta({ id: 'PartCounts' });
+
 const historyEntrySchema = z.object({
   status: messageStatusSchema,
   reason: reasonSchema.nullable(),
   carrierId: z.string().nullable(),
+  parts: partCountsSchema.nullable(),
   occurredAt: z.iso.datetime(),
 });
 
@@ -57,7 +66,9 @@ const messageSummaryShape = {
   updatedAt: z.iso.datetime(),
 };
 export const messageSummarySchema = z.object(messageSummaryShape).meta({ id: 'MessageSummary' });
-export const messageViewSchema = z.object({ ...messageSummaryShape, history: z.array(historyEntrySchema) }).meta({ id: 'Message' });
+export const messageViewSchema = z
+  .object({ ...messageSummaryShape, parts: partCountsSchema, history: z.array(historyEntrySchema) })
+  .meta({ id: 'Message' });
 
 export const messageListQuerySchema = z.strictObject({
   status: messageStatusSchema.optional(),

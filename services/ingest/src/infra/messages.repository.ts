@@ -74,8 +74,17 @@ export interface BatchView {
   createdAt: string;
 }
 
+/** How many of a message's parts the carrier took and how many reached a final receipt. */
+export interface PartCounts {
+  total: number;
+  delivered: number;
+  failed: number;
+}
+
 export interface MessageView extends MessageSummary {
-  history: { status: MessageStatus; reason: Reason | null; carrierId: string | null; occurredAt: string }[];
+  /** The counts of the latest status event that carried them; before any, every part is still pending. */
+  parts: PartCounts;
+  history: { status: MessageStatus; reason: Reason | null; carrierId: string | null; parts: PartCounts | null; occurredAt: string }[];
 }
 
 export interface StatusUpdate {
@@ -85,6 +94,7 @@ export interface StatusUpdate {
   status: MessageStatus;
   reason?: Reason;
   carrierId?: string;
+  parts?: PartCounts;
   sequence: number;
   occurredAt: string;
 }
@@ -310,10 +320,10 @@ export class MessagesRepository {
    * event committed between them showed a history entry whose status the message did not have yet.
    */
   async findForTenant(tenantId: string, messageId: string): Promise<MessageView | undefined> {
-    type HistoryJson = { status: MessageStatus; reason: Reason | null; carrier_id: string | null; occurred_at: string };
-    const rows: (MessageRow & { history: HistoryJson[] })[] = await this.db.query(
+    type HistoryJson = { status: MessageStatus; reason: Reason | null; carrier_id: string | null; parts: PartCounts | null; occurred_at: string };
+    const rows: (MessageRow & { parts: PartCounts | null; history: HistoryJson[] })[] = await this.db.query(
       `SELECT m.*, coalesce(
-         (SELECT json_agg(json_build_object('status', h.status, 'reason', h.reason, 'carrier_id', h.carrier_id, 'occurred_at', h.occurred_at)
+         (SELECT json_agg(json_build_object('status', h.status, 'reason', h.reason, 'carrier_id', h.carrier_id, 'parts', h.parts, 'occurred_at', h.occurred_at)
             ORDER BY h.occurred_at, h.sequence)
           FROM message_status_history h WHERE h.message_id = m.id), '[]') AS history
        FROM messages m WHERE m.tenant_id = $1 AND m.id = $2`,
@@ -323,7 +333,14 @@ export class MessagesRepository {
     if (!m) return undefined;
     return {
       ...summaryOf(m),
-      history: m.history.map((h) => ({ status: h.status, reason: h.reason, carrierId: h.carrier_id, occurredAt: new Date(h.occurred_at).toISOString() })),
+      parts: m.parts ?? { total: m.segments, delivered: 0, failed: 0 },
+      history: m.history.map((h) => ({
+        status: h.status,
+        reason: h.reason,
+        carrierId: h.carrier_id,
+        parts: h.parts,
+        occurredAt: new Date(h.occurred_at).toISOString(),
+      })),
     };
   }
 
@@ -391,6 +408,7 @@ export class MessagesRepository {
       final: isFinalStatus(u.status),
       reason: u.reason ?? null,
       carrier_id: u.carrierId ?? null,
+      parts: u.parts ?? null,
       sequence: u.sequence,
       occurred_at: u.occurredAt,
     }));
@@ -399,16 +417,18 @@ export class MessagesRepository {
     await this.db.query(
       `WITH u AS (
          SELECT * FROM jsonb_to_recordset($1::jsonb) AS u(event_id uuid, message_id uuid, tenant_id text, status text, rank int,
-           reason jsonb, carrier_id text, sequence int, occurred_at timestamptz)
+           reason jsonb, carrier_id text, parts jsonb, sequence int, occurred_at timestamptz)
        ),
        h AS (
-         INSERT INTO message_status_history (event_id, message_id, status, reason, carrier_id, sequence, occurred_at)
-         SELECT u.event_id, u.message_id, u.status, u.reason, u.carrier_id, u.sequence, u.occurred_at FROM u
+         INSERT INTO message_status_history (event_id, message_id, status, reason, carrier_id, parts, sequence, occurred_at)
+         SELECT u.event_id, u.message_id, u.status, u.reason, u.carrier_id, u.parts, u.sequence, u.occurred_at FROM u
          ON CONFLICT (event_id) DO NOTHING
        )
-       -- Highest-ranked update per message in this batch; ties (two finals) keep the earliest.
-       UPDATE messages m SET status = b.status, status_rank = b.rank, status_reason = b.reason, updated_at = now()
-       FROM (SELECT DISTINCT ON (message_id) message_id, tenant_id, status, rank, reason FROM u ORDER BY message_id, rank DESC, occurred_at ASC) b
+       -- Highest-ranked update per message in this batch; ties (two finals) keep the earliest. An event
+       -- without part counts (e.g. routed) keeps the counts the message has.
+       UPDATE messages m SET status = b.status, status_rank = b.rank, status_reason = b.reason,
+         parts = coalesce(b.parts, m.parts), updated_at = now()
+       FROM (SELECT DISTINCT ON (message_id) message_id, tenant_id, status, rank, reason, parts FROM u ORDER BY message_id, rank DESC, occurred_at ASC) b
        WHERE m.id = b.message_id AND m.tenant_id = b.tenant_id AND m.status_rank < b.rank`,
       [JSON.stringify(rows)],
     );
