@@ -61,6 +61,20 @@ export interface RecordedDelivery extends NewDelivery {
   deadReason: string | null;
 }
 
+/** A new delivery as the columns of webhook_deliveries (the jsonb_to_recordset input of the inserts). */
+function newDeliveryColumns(r: NewDelivery) {
+  return {
+    webhook_id: r.webhookId,
+    target: r.target,
+    tenant_id: r.tenantId,
+    message_id: r.messageId,
+    url: r.url,
+    endpoint: r.endpoint,
+    payload: r.payload,
+    trace_parent: r.traceParent,
+  };
+}
+
 /** The notifier's queue table (schema `notifier`), read and written in batches. */
 export class WebhookDeliveriesRepository {
   constructor(private readonly db: DataSource) {}
@@ -77,16 +91,7 @@ export class WebhookDeliveriesRepository {
        RETURNING webhook_id`,
       [
         JSON.stringify(
-          rows.map((r) => ({
-            webhook_id: r.webhookId,
-            target: r.target,
-            tenant_id: r.tenantId,
-            message_id: r.messageId,
-            url: r.url,
-            endpoint: r.endpoint,
-            payload: r.payload,
-            trace_parent: r.traceParent,
-          })),
+          rows.map(newDeliveryColumns),
         ),
       ],
     );
@@ -138,14 +143,7 @@ export class WebhookDeliveriesRepository {
       [
         JSON.stringify(
           rows.map((r) => ({
-            webhook_id: r.webhookId,
-            target: r.target,
-            tenant_id: r.tenantId,
-            message_id: r.messageId,
-            url: r.url,
-            endpoint: r.endpoint,
-            payload: r.payload,
-            trace_parent: r.traceParent,
+            ...newDeliveryColumns(r),
             status: r.status,
             attempts: r.attempts,
             due_in_ms: r.dueInMs,
