@@ -512,7 +512,14 @@ export class WebhookDispatcher implements DirectSender {
     const items: DirectItem[] = rows.map((source) => ({
       source,
       row: {
-        ...newDeliveryOf(source),
+        webhookId: source.webhookId,
+        target: source.target,
+        tenantId: source.tenantId,
+        messageId: source.messageId,
+        url: source.url,
+        endpoint: source.endpoint,
+        payload: source.payload,
+        traceParent: source.traceParent,
         attempts: 1,
         createdAt: now,
         includeBody: false,
@@ -568,7 +575,14 @@ export class WebhookDispatcher implements DirectSender {
 
   private record(source: NewDelivery, status: RecordedDelivery['status'], attempts: 0 | 1, dueInMs: number): RecordedDelivery {
     return {
-      ...newDeliveryOf(source),
+      webhookId: source.webhookId,
+      target: source.target,
+      tenantId: source.tenantId,
+      messageId: source.messageId,
+      url: source.url,
+      endpoint: source.endpoint,
+      payload: source.payload,
+      traceParent: source.traceParent,
       status,
       attempts,
       dueInMs: Math.max(0, dueInMs),
@@ -894,18 +908,4 @@ class ResultWriter {
       }
     }
   }
-}
-
-/** The NewDelivery fields alone (a source may be a wider object whose other fields must not reach a row). */
-function newDeliveryOf(source: NewDelivery): NewDelivery {
-  return {
-    webhookId: source.webhookId,
-    target: source.target,
-    tenantId: source.tenantId,
-    messageId: source.messageId,
-    url: source.url,
-    endpoint: source.endpoint,
-    payload: source.payload,
-    traceParent: source.traceParent,
-  };
 }

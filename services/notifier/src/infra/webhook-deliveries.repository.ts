@@ -61,20 +61,6 @@ export interface RecordedDelivery extends NewDelivery {
   deadReason: string | null;
 }
 
-/** A new delivery as the columns of webhook_deliveries (the jsonb_to_recordset input of the inserts). */
-function newDeliveryColumns(r: NewDelivery) {
-  return {
-    webhook_id: r.webhookId,
-    target: r.target,
-    tenant_id: r.tenantId,
-    message_id: r.messageId,
-    url: r.url,
-    endpoint: r.endpoint,
-    payload: r.payload,
-    trace_parent: r.traceParent,
-  };
-}
-
 /** The notifier's queue table (schema `notifier`), read and written in batches. */
 export class WebhookDeliveriesRepository {
   constructor(private readonly db: DataSource) {}
@@ -91,7 +77,16 @@ export class WebhookDeliveriesRepository {
        RETURNING webhook_id`,
       [
         JSON.stringify(
-          rows.map(newDeliveryColumns),
+          rows.map((r) => ({
+            webhook_id: r.webhookId,
+            target: r.target,
+            tenant_id: r.tenantId,
+            message_id: r.messageId,
+            url: r.url,
+            endpoint: r.endpoint,
+            payload: r.payload,
+            trace_parent: r.traceParent,
+          })),
         ),
       ],
     );
@@ -143,7 +138,14 @@ export class WebhookDeliveriesRepository {
       [
         JSON.stringify(
           rows.map((r) => ({
-            ...newDeliveryColumns(r),
+            webhook_id: r.webhookId,
+            target: r.target,
+            tenant_id: r.tenantId,
+            message_id: r.messageId,
+            url: r.url,
+            endpoint: r.endpoint,
+            payload: r.payload,
+            trace_parent: r.traceParent,
             status: r.status,
             attempts: r.attempts,
             due_in_ms: r.dueInMs,
