@@ -573,6 +573,8 @@ export class WebhookDispatcher implements DirectSender {
     return inserted;
   }
 
+  // The fields are written out here and in deliverNow on purpose: building these hot-path objects by
+  // spreading a picked NewDelivery measured 20 % more notifier CPU a webhook (reverted in f5d8237).
   private record(source: NewDelivery, status: RecordedDelivery['status'], attempts: 0 | 1, dueInMs: number): RecordedDelivery {
     return {
       webhookId: source.webhookId,
