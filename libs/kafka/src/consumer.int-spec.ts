@@ -7,33 +7,10 @@ import { createKafka } from './client.js';
 import { ensureTopics } from './admin.js';
 import { PermanentEventError } from './errors.js';
 import { silentLogger } from './logger.js';
+import { acceptedPayload, brokers, waitUntil } from './int-spec.fixtures.js';
 import { EventPublisher } from './publisher.js';
 
-const brokers = () => {
-  const value = process.env.KAFKA_BROKERS;
-  if (!value) throw new Error('KAFKA_BROKERS is not set: run through `npm test`');
-  return value.split(',');
-};
-
-const payload = (to = '+447911000001'): AcceptedPayload => ({
-  to,
-  from: 'ACME',
-  body: 'hi',
-  trafficClass: 'otp',
-  encoding: 'GSM-7',
-  segments: 1,
-  validUntil: new Date(Date.now() + 3600_000).toISOString(),
-  acceptedAt: new Date().toISOString(),
-  sandbox: false,
-});
-
-const waitUntil = async (check: () => boolean, what: string, ms = 20000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const payload = (to = '+447911000001'): AcceptedPayload => acceptedPayload({ to, trafficClass: 'otp' });
 
 /**
  * The Kafka core on the real broker: batches arrive validated, bad records go to the dead-letter topic with

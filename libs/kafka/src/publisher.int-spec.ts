@@ -8,33 +8,10 @@ import { createKafka } from './client.js';
 import { ensureTopics } from './admin.js';
 import { EventContractViolation } from './errors.js';
 import { silentLogger } from './logger.js';
+import { acceptedPayload, brokers, waitUntil } from './int-spec.fixtures.js';
 import { EventPublisher } from './publisher.js';
 
-const brokers = () => {
-  const value = process.env.KAFKA_BROKERS;
-  if (!value) throw new Error('KAFKA_BROKERS is not set: run through `npm test`');
-  return value.split(',');
-};
-
-const payload = (): AcceptedPayload => ({
-  to: '+447911000001',
-  from: 'ACME',
-  body: 'hi',
-  trafficClass: 'transactional',
-  encoding: 'GSM-7',
-  segments: 1,
-  validUntil: new Date(Date.now() + 3600_000).toISOString(),
-  acceptedAt: new Date().toISOString(),
-  sandbox: false,
-});
-
-const waitUntil = async (check: () => boolean, what: string, ms = 20000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const payload = (): AcceptedPayload => acceptedPayload();
 
 interface RawRecord {
   key: string;
