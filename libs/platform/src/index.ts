@@ -5,3 +5,4 @@ export * from './database.js';
 export * from './shutdown.js';
 export * from './service-runtime.js';
 export * from './problem.js';
+export * from './kafka-probe.js';

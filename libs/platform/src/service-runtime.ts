@@ -12,6 +12,7 @@ import { Counter, createMetricsRegistry, shutdownTelemetry, startTelemetry } fro
 import type { CommonServiceConfig } from '@sms/config';
 import { createLogger, type Logger } from './logger.js';
 import { ReadinessRegistry } from './readiness.js';
+import { KafkaClusterProbe } from './kafka-probe.js';
 import { openServiceDatabase, type ServiceDatabaseOptions } from './database.js';
 import { onShutdownSignal } from './shutdown.js';
 
@@ -27,6 +28,8 @@ export interface ServiceRuntime {
   dataSource: DataSource;
   metrics: Registry;
   readiness: ReadinessRegistry;
+  /** Kafka readiness over one admin connection; closed on shutdown. */
+  kafkaProbe: KafkaClusterProbe;
 }
 
 export async function createServiceRuntime(
@@ -50,20 +53,9 @@ export async function createServiceRuntime(
       return true;
     },
   });
-  readiness.register({
-    name: 'kafka',
-    check: async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        const cluster = await admin.describeCluster();
-        return `brokers=${cluster.brokers.length}`;
-      } finally {
-        await admin.disconnect();
-      }
-    },
-  });
-  return { name, logger, kafka, publisher, dataSource, metrics, readiness };
+  const kafkaProbe = new KafkaClusterProbe(() => kafka.admin());
+  readiness.register({ name: 'kafka', check: () => kafkaProbe.check() });
+  return { name, logger, kafka, publisher, dataSource, metrics, readiness, kafkaProbe };
 }
 
 export interface ConsumerGroupSpec {
@@ -141,6 +133,7 @@ export async function runNestService(
   onShutdownSignal(runtime.logger, async () => {
     await onStop();
     await app.close();
+    await runtime.kafkaProbe.close();
     await runtime.publisher.disconnect();
     await runtime.dataSource.destroy();
     await shutdownTelemetry();

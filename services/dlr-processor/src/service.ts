@@ -52,6 +52,7 @@ export async function startDlrProcessor(config: DlrProcessorConfig): Promise<Run
     runtime,
     close: async () => {
       await app.close();
+      await runtime.kafkaProbe.close();
       await runtime.publisher.disconnect();
       await runtime.dataSource.destroy();
     },

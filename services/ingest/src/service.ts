@@ -112,6 +112,7 @@ export async function startIngest(config: IngestConfig): Promise<RunningIngest> 
       routePreview?.stop();
       await relay.stop();
       await app.close();
+      await runtime.kafkaProbe.close();
       await runtime.publisher.disconnect();
       await runtime.dataSource.destroy();
     },

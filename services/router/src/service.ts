@@ -67,6 +67,7 @@ export async function startRouter(config: RouterConfig): Promise<RunningRouter> 
     close: async () => {
       await stopExtras();
       await app.close();
+      await runtime.kafkaProbe.close();
       await runtime.publisher.disconnect();
       await runtime.dataSource.destroy();
     },
