@@ -8,6 +8,8 @@ import { WebhookHttpClient, type WebhookRequest } from './webhook-http.js';
 describe('webhook http client', () => {
   const seen: { host: string | undefined; url: string | undefined; body: string; headers: http.IncomingHttpHeaders }[] = [];
   let redirectTargetHits = 0;
+  let resolveStreamClosed: (ms: number) => void = () => undefined;
+  const streamClosed = new Promise<number>((resolve) => (resolveStreamClosed = resolve));
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
@@ -20,6 +22,15 @@ describe('webhook http client', () => {
         res.writeHead(200).end();
       } else if (req.url?.startsWith('/hang')) {
         // never answers
+      } else if (req.url?.startsWith('/stream')) {
+        // a status line, then a body that never ends
+        const opened = Date.now();
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const ticker = setInterval(() => res.write('x'.repeat(1024)), 20);
+        res.on('close', () => {
+          clearInterval(ticker);
+          resolveStreamClosed(Date.now() - opened);
+        });
       } else {
         res.writeHead(204).end();
       }
@@ -82,6 +93,80 @@ describe('webhook http client', () => {
     await new Promise((resolve) => closed.close(resolve));
     const result = await client.post(request('/x', { url: new URL(`http://hooks.rebind.invalid:${deadPort}/x`) }));
     assert.deepEqual(result, { kind: 'network_error', code: 'ECONNREFUSED' });
+  });
+
+  it('connects to the checked address although the name now resolves to another one, with a pool per address', async () => {
+    // Two receivers on one port: 127.0.0.2 (the checked address) and 127.0.0.1 (what "localhost" resolves to).
+    const hits: string[] = [];
+    const receiver = (name: string) =>
+      http.createServer((req, res) => {
+        hits.push(name);
+        req.resume();
+        req.on('end', () => res.writeHead(204).end());
+      });
+    const checked = receiver('checked');
+    const resolved = receiver('resolved');
+    let samePort = 0;
+    for (let tries = 0; tries < 5 && samePort === 0; tries++) {
+      await new Promise<void>((resolve) => checked.listen(0, '127.0.0.2', resolve));
+      const candidate = (checked.address() as AddressInfo).port;
+      const bound = await new Promise<boolean>((resolve) => {
+        resolved.once('error', () => resolve(false));
+        resolved.listen(candidate, '127.0.0.1', () => resolve(true));
+      });
+      if (bound) samePort = candidate;
+      else await new Promise((resolve) => checked.close(resolve));
+    }
+    assert.ok(samePort > 0, 'no port free on both loopback addresses');
+    try {
+      const url = new URL(`http://localhost:${samePort}/hook`);
+      const first = await client.post(request('/hook', { url, hostname: 'localhost', address: { address: '127.0.0.2', family: 4 } }));
+      assert.deepEqual(first, { kind: 'response', statusCode: 204 });
+      assert.deepEqual(hits, ['checked']);
+      // Same URL, a later check answered 127.0.0.1: the keep-alive socket to 127.0.0.2 must not carry it.
+      const second = await client.post(request('/hook', { url, hostname: 'localhost', address: { address: '127.0.0.1', family: 4 } }));
+      assert.deepEqual(second, { kind: 'response', statusCode: 204 });
+      assert.deepEqual(hits, ['checked', 'resolved']);
+    } finally {
+      for (const server of [checked, resolved]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
+  });
+
+  it('sends URL credentials as Basic auth, as node:http did', async () => {
+    const url = new URL(`http://us%40er:p%3Ass@hooks.rebind.invalid:${port}/auth`);
+    const result = await client.post(request('/auth', { url }));
+    assert.deepEqual(result, { kind: 'response', statusCode: 204 });
+    assert.equal(seen.at(-1)!.headers.authorization, `Basic ${Buffer.from('us@er:p:ss').toString('base64')}`);
+  });
+
+  it('answers at the status line and stops draining an endless body shortly after the deadline', async () => {
+    const started = Date.now();
+    const result = await client.post(request('/stream', { deadline: Date.now() + 300 }));
+    assert.deepEqual(result, { kind: 'response', statusCode: 200 });
+    assert.ok(Date.now() - started < 250, 'answered at the status line, not at the end of the body');
+    const closedAfter = await streamClosed;
+    // Deadline 300 ms, then at most a second of draining and one sweep tick.
+    assert.ok(closedAfter >= 280 && closedAfter < 2500, `socket closed after ${closedAfter} ms`);
+  });
+
+  it('a request still waiting for a connection of its pool times out at its own deadline', async () => {
+    // One connection per origin: the hanging request holds it, the second one never gets a socket.
+    const single = new WebhookHttpClient(1);
+    try {
+      const hanging = single.post(request('/hang', { deadline: Date.now() + 3000 }));
+      await new Promise((r) => setTimeout(r, 50));
+      const started = Date.now();
+      const queued = await single.post(request('/ok', { deadline: Date.now() + 300 }));
+      const took = Date.now() - started;
+      assert.deepEqual(queued, { kind: 'timeout' });
+      assert.ok(took >= 280 && took < 1500, `took ${took} ms`);
+      assert.deepEqual(await hanging, { kind: 'timeout' });
+    } finally {
+      single.close();
+    }
   });
 
   it('stops when aborted', async () => {
