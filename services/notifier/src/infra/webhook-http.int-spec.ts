@@ -1,8 +1,34 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { WebhookHttpClient, type WebhookRequest } from './webhook-http.js';
+
+/**
+ * A self-signed certificate for hooks.test only (valid until 2126; test data, never trusted elsewhere).
+ * Made with: openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
+ * -subj /CN=hooks.test -addext subjectAltName=DNS:hooks.test
+ */
+const HOOKS_TEST_CERT = `-----BEGIN CERTIFICATE-----
+MIIBmDCCAT6gAwIBAgIUXK6EyGMjBpvyb+lH0ODEzVYP0FwwCgYIKoZIzj0EAwIw
+FTETMBEGA1UEAwwKaG9va3MudGVzdDAgFw0yNjEyMDUwMDI3NDBaGA8yMTI2MTEx
+MTAwMjc0MFowFTETMBEGA1UEAwwKaG9va3MudGVzdDBZMBMGByqGSM49AgEGCCqG
+SM49AwEHA0IABM0Pp5IZTTaUB2Ew3cW2n9AxfpuB7+WchcBK/vus8X2XcwZTyptD
+y7xiE4yn59pIPjP8MRmXJC0kwboC1OXtxMmjajBoMB0GA1UdDgQWBBQFT1qzPknw
+oJmzdVsj5HoXfgukKDAfBgNVHSMEGDAWgBQFT1qzPknwoJmzdVsj5HoXfgukKDAP
+BgNVHRMBAf8EBTADAQH/MBUGA1UdEQQOMAyCCmhvb2tzLnRlc3QwCgYIKoZIzj0E
+AwIDSAAwRQIhALwQsQlQP8ahE4TPl+D/qpoy8VSMPKN8YAoUVTsuwCv1AiAa6ull
+4zc3pL5SYgD0PsrXWPc25JqA9DPF7M2C3DGN5w==
+-----END CERTIFICATE-----
+`;
+const HOOKS_TEST_KEY = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgspZ7bWdoOvGLQKbs
+3KoIFJIGJuG2QjqJbTIuBNRIomKhRANCAATND6eSGU02lAdhMN3Ftp/QMX6bge/l
+nIXASv77rPF9l3MGU8qbQ8u8YhOMp+faSD4z/DEZlyQtJMG6AtTl7cTJ
+-----END PRIVATE KEY-----
+`;
 
 /** Real HTTP servers on 127.0.0.1 (no Kafka, no database): what the webhook client does on the wire. */
 describe('webhook http client', () => {
@@ -22,6 +48,10 @@ describe('webhook http client', () => {
         res.writeHead(200).end();
       } else if (req.url?.startsWith('/hang')) {
         // never answers
+      } else if (req.url?.startsWith('/early-hints')) {
+        // an interim 103, then the final status
+        res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+        setTimeout(() => res.writeHead(201).end(), 50);
       } else if (req.url?.startsWith('/stream')) {
         // a status line, then a body that never ends
         const opened = Date.now();
@@ -76,6 +106,11 @@ describe('webhook http client', () => {
     assert.deepEqual(result, { kind: 'response', statusCode: 302 });
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(redirectTargetHits, 0);
+  });
+
+  it('an interim 1xx is not the result: the final status line is', async () => {
+    const result = await client.post(request('/early-hints'));
+    assert.deepEqual(result, { kind: 'response', statusCode: 201 });
   });
 
   it('gives up at the deadline', async () => {
@@ -135,6 +170,35 @@ describe('webhook http client', () => {
     }
   });
 
+  it('https: connects to the checked address, with the URL\'s name in SNI, Host and the certificate check', async () => {
+    const handshakes: (string | false | null)[] = [];
+    const hosts: (string | undefined)[] = [];
+    const server = https.createServer({ cert: HOOKS_TEST_CERT, key: HOOKS_TEST_KEY }, (req, res) => {
+      hosts.push(req.headers.host);
+      req.resume();
+      req.on('end', () => res.writeHead(204).end());
+    });
+    server.on('secureConnection', (socket: TLSSocket) => handshakes.push(socket.servername));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const tlsPort = (server.address() as AddressInfo).port;
+    const trusting = new WebhookHttpClient({ ca: HOOKS_TEST_CERT });
+    try {
+      // hooks.test does not resolve: the handshake can only reach the server through the checked address.
+      const ok = await trusting.post(request('/hook', { url: new URL(`https://hooks.test:${tlsPort}/hook`), hostname: 'hooks.test' }));
+      assert.deepEqual(ok, { kind: 'response', statusCode: 204 });
+      assert.deepEqual(handshakes, ['hooks.test']);
+      assert.deepEqual(hosts, [`hooks.test:${tlsPort}`]);
+      // The certificate is checked against the URL's name, not the address: another name is refused.
+      const other = await trusting.post(request('/hook', { url: new URL(`https://other.test:${tlsPort}/hook`), hostname: 'other.test' }));
+      assert.equal(other.kind, 'network_error');
+      assert.equal(hosts.length, 1);
+    } finally {
+      trusting.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('sends URL credentials as Basic auth, as node:http did', async () => {
     const url = new URL(`http://us%40er:p%3Ass@hooks.rebind.invalid:${port}/auth`);
     const result = await client.post(request('/auth', { url }));
@@ -154,7 +218,7 @@ describe('webhook http client', () => {
 
   it('a request still waiting for a connection of its pool times out at its own deadline', async () => {
     // One connection per origin: the hanging request holds it, the second one never gets a socket.
-    const single = new WebhookHttpClient(1);
+    const single = new WebhookHttpClient({ connectionsPerOrigin: 1 });
     try {
       const hanging = single.post(request('/hang', { deadline: Date.now() + 3000 }));
       await new Promise((r) => setTimeout(r, 50));

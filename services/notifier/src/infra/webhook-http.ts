@@ -144,6 +144,18 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 }
 
+export interface WebhookHttpOptions {
+  /**
+   * As many connections as an endpoint may have requests in flight (WEBHOOK_ENDPOINT_CONCURRENCY), so a
+   * busy endpoint keeps them open instead of paying a handshake per webhook.
+   */
+  connectionsPerOrigin?: number;
+  /** Bounds a connect that hangs: undici cannot abort a request before it has a socket. */
+  connectTimeoutMs?: number;
+  /** Trusted CA certificates (PEM) instead of the system's: for tests and private deployments. */
+  ca?: string;
+}
+
 /**
  * undici's Pool and its low-level dispatch() instead of node:http: measured side by side on this machine
  * (8 local receivers, 256 in flight), node:http's client cost 0.061 ms of CPU a request (ClientRequest,
@@ -163,15 +175,15 @@ export class WebhookHttpClient {
   private sweeper: NodeJS.Timeout | undefined;
   private lastPoolSweep = Date.now();
 
-  /**
-   * `connectionsPerOrigin`: as many connections as an endpoint may have requests in flight
-   * (WEBHOOK_ENDPOINT_CONCURRENCY), so a busy endpoint keeps them open instead of a handshake per webhook.
-   * `connectTimeoutMs` bounds a connect that hangs (undici cannot abort a request before it has a socket).
-   */
-  constructor(
-    private readonly connectionsPerOrigin = 16,
-    private readonly connectTimeoutMs = 15_000,
-  ) {}
+  private readonly connectionsPerOrigin: number;
+  private readonly connectTimeoutMs: number;
+  private readonly ca: string | undefined;
+
+  constructor(options: WebhookHttpOptions = {}) {
+    this.connectionsPerOrigin = options.connectionsPerOrigin ?? 16;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 15_000;
+    this.ca = options.ca;
+  }
 
   post(request: WebhookRequest): Promise<AttemptResult> {
     if (request.signal?.aborted) return Promise.resolve({ kind: 'network_error', code: 'aborted' });
@@ -254,7 +266,7 @@ export class WebhookHttpClient {
       // undici's own timers stay off: the sweep enforces the deadline and the drain's end.
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: buildConnector({ lookup: pinned, timeout: this.connectTimeoutMs }),
+      connect: buildConnector({ lookup: pinned, timeout: this.connectTimeoutMs, ...(this.ca ? { ca: this.ca } : {}) }),
     });
     this.pools.set(key, { pool, usedAt: now });
     return pool;
