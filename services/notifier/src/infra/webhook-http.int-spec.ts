@@ -233,6 +233,11 @@ describe('webhook http client', () => {
     }
   });
 
+  it('a request undici refuses (a header value with a line break) is a network error, not a hang or a throw', async () => {
+    const result = await client.post(request('/ok', { headers: { 'x-injected': 'a\r\nx-evil: 1' } }));
+    assert.equal(result.kind, 'network_error');
+  });
+
   it('stops when aborted', async () => {
     const controller = new AbortController();
     const pending = client.post(request('/hang', { signal: controller.signal }));

@@ -195,14 +195,19 @@ export class WebhookHttpClient {
     if (url.username || url.password) {
       headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`;
     }
+    // Before the attempt is tracked: if the pool cannot be made, the promise rejects and nothing is left behind.
+    let pool: Pool;
+    try {
+      pool = this.poolFor(origin, request.address);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
     return new Promise<AttemptResult>((resolve) => {
       const attempt = new Attempt(this, resolve, request.deadline);
       this.track(attempt);
       if (request.signal) attempt.forget = whenAborted(request.signal, () => attempt.cancel(new WebhookAbortedError()));
-      this.poolFor(origin, request.address).dispatch(
-        { origin, method: 'POST', path: `${url.pathname}${url.search}`, headers, body },
-        attempt,
-      );
+      // undici reports a request it refuses (e.g. an invalid header) through onError, not by throwing.
+      pool.dispatch({ origin, method: 'POST', path: `${url.pathname}${url.search}`, headers, body }, attempt);
     });
   }
 
