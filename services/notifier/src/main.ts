@@ -42,7 +42,7 @@ const dispatcher = new WebhookDispatcher(
   {
     deliveries: new WebhookDeliveriesRepository(runtime.dataSource),
     secrets,
-    http: new WebhookHttpClient(config.WEBHOOK_ENDPOINT_CONCURRENCY),
+    http: new WebhookHttpClient({ connectionsPerOrigin: config.WEBHOOK_ENDPOINT_CONCURRENCY, connectTimeoutMs: config.WEBHOOK_TIMEOUT_MS }),
     resolver: systemResolver,
     metrics: runtime.metrics,
     logger: runtime.logger,
