@@ -399,6 +399,26 @@ describe('webhook dispatcher: direct path (a consumed batch POSTed at once)', ()
     assert.equal(new Set(fakes.requests.map((r) => r.headers['webhook-id'])).size, 6, 'each webhook sent once');
   });
 
+  it('keeps the global cap (WEBHOOK_CONCURRENCY): POSTs beyond it are written unattempted, due now', async () => {
+    const fakes = new Fakes();
+    const release = held(fakes, 'slow.example.com');
+    const d = dispatcher(fakes, { directWaitMs: 20, concurrency: 3, endpointConcurrency: 64, pollIntervalMs: 60_000 });
+    d.start();
+    // Two batches to one slow endpoint: the first's POSTs outlive the direct wait and keep their slots.
+    try {
+      await d.deliverNow(Array.from({ length: 2 }, () => fresh('https://slow.example.com/')));
+      await d.deliverNow(Array.from({ length: 3 }, () => fresh('https://slow.example.com/')));
+      assert.equal(release.length, 3, 'never more than 3 POSTs in flight');
+      assert.deepEqual(
+        fakes.recorded[1]!.map((r) => `${r.status}/${r.attempts}/${r.dueInMs}`),
+        ['pending/1/' + fakes.recorded[1]![0]!.dueInMs, 'pending/0/0', 'pending/0/0'],
+      );
+    } finally {
+      while (release.length > 0) release.shift()!({ kind: 'response', statusCode: 200 });
+      await d.stop();
+    }
+  });
+
   it('writes failures with their retry, refused URLs dead without a request, and open-breaker rows unattempted', async () => {
     const fakes = new Fakes();
     fakes.respond = async (request) => (request.hostname === 'down.example.com' ? { kind: 'response', statusCode: 503 } : { kind: 'response', statusCode: 200 });

@@ -219,7 +219,7 @@ export class WebhookDispatcher implements DirectSender {
     });
     this.postponedTotal = new Counter({
       name: 'webhook_deliveries_postponed_total',
-      help: 'Deliveries put back without an attempt, by reason (busy endpoint, open breaker, shutdown, body pending, direct_endpoint_busy)',
+      help: 'Deliveries put back without an attempt, by reason (busy endpoint, open breaker, shutdown, body pending, direct_endpoint_busy, concurrency_full)',
       labelNames: ['reason'],
       registers,
     });
@@ -613,6 +613,14 @@ export class WebhookDispatcher implements DirectSender {
     // A URL refused on its face needs no slot (as in launch()).
     if (!checkUrlSyntax(item.row.url, this.options.mode).ok) {
       this.startDirect(item, false);
+      return;
+    }
+    // WEBHOOK_CONCURRENCY bounds the direct path too: POSTs handed off after the direct wait keep running,
+    // so without it many slow endpoints could pile up requests (and sockets) batch after batch. Beyond the
+    // cap a webhook is written unattempted and due now; the claim loop sends it when slots free up.
+    if (this.inFlight >= this.options.concurrency) {
+      this.postponedTotal.inc({ reason: 'concurrency_full' });
+      this.finishDirect(item, { ...this.key(item.row), kind: 'postpone', retryInMs: 0 });
       return;
     }
     // Behind rows already waiting for this endpoint (claimed or direct), so no one jumps the queue.
