@@ -399,20 +399,25 @@ describe('webhook dispatcher: direct path (a consumed batch POSTed at once)', ()
     assert.equal(new Set(fakes.requests.map((r) => r.headers['webhook-id'])).size, 6, 'each webhook sent once');
   });
 
-  it('keeps the global cap (WEBHOOK_CONCURRENCY): POSTs beyond it are written unattempted, due now', async () => {
+  it('keeps the global cap (WEBHOOK_CONCURRENCY) for POSTs left running: beyond it webhooks are written unattempted, due now', async () => {
     const fakes = new Fakes();
     const release = held(fakes, 'slow.example.com');
     const d = dispatcher(fakes, { directWaitMs: 20, concurrency: 3, endpointConcurrency: 64, pollIntervalMs: 60_000 });
     d.start();
-    // Two batches to one slow endpoint: the first's POSTs outlive the direct wait and keep their slots.
     try {
-      await d.deliverNow(Array.from({ length: 2 }, () => fresh('https://slow.example.com/')));
+      // The first batch's POSTs outlive the direct wait and keep their slots: the cap is full.
       await d.deliverNow(Array.from({ length: 3 }, () => fresh('https://slow.example.com/')));
-      assert.equal(release.length, 3, 'never more than 3 POSTs in flight');
+      await d.deliverNow(Array.from({ length: 2 }, () => fresh('https://slow.example.com/')));
+      assert.equal(release.length, 3, 'never more than 3 POSTs left running');
       assert.deepEqual(
         fakes.recorded[1]!.map((r) => `${r.status}/${r.attempts}/${r.dueInMs}`),
-        ['pending/1/' + fakes.recorded[1]![0]!.dueInMs, 'pending/0/0', 'pending/0/0'],
+        ['pending/0/0', 'pending/0/0'],
       );
+      // Once they end, a new batch is sent at once again.
+      while (release.length > 0) release.shift()!({ kind: 'response', statusCode: 200 });
+      await until(() => fakes.updates.length === 3, 'late results');
+      await d.deliverNow([fresh('https://fast.example.com/')]);
+      assert.equal(fakes.recorded[2]![0]!.status, 'delivered');
     } finally {
       while (release.length > 0) release.shift()!({ kind: 'response', statusCode: 200 });
       await d.stop();
