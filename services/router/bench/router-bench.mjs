@@ -162,6 +162,15 @@ routes:
   const s10 = at(0.1);
   const s90 = at(0.9);
   const last = samples.at(-1);
+  // Peak resident memory of the router process (all its threads), from /proc.
+  const peakRssMb = (() => {
+    try {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${router.pid}/status`, 'utf8'))?.[1];
+      return kb ? Math.round(Number(kb) / 1024) : null;
+    } catch {
+      return null;
+    }
+  })();
   const cpu = await new Promise((resolve) => {
     const ps = spawn('ps', ['-o', 'times=', '-p', String(router.pid)]);
     let out = '';
@@ -176,6 +185,7 @@ routes:
     overallMsgPerS: first ? Math.round(last.count / ((last.t - first.t) / 1000)) : 0,
     steady10to90MsgPerS: s10 && s90 && s90.t > s10.t ? Math.round((s90.count - s10.count) / ((s90.t - s10.t) / 1000)) : null,
     routerCpuSeconds: cpu,
+    routerPeakRssMb: peakRssMb,
     // CPU per message between the 10 % and 90 % marks: start-up (module loading, connecting) left out.
     steadyCpuUsPerMsg:
       s10 && s90 && s90.count > s10.count && s10.cpuS !== null && s90.cpuS !== null

@@ -385,6 +385,11 @@ export class RoutingService {
   }
 }
 
+/** The accepted lanes' groups: the hot path, run by the routing threads when ROUTER_WORKERS > 0. */
+export function isAcceptedLaneGroup(spec: ConsumerGroupSpec): boolean {
+  return spec.contracts.some((c) => c === AcceptedOtpV1 || c === AcceptedTransactionalV1 || c === AcceptedPromotionalV1);
+}
+
 /**
  * The router's consumer groups. Each lane's accepted topic and each lane's dispatch-failed topic has its
  * own group, so its own kafkajs consumer and fetch loop: neither a promotional flood nor a promotional
