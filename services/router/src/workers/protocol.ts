@@ -15,7 +15,8 @@ export interface RoutingThreadData {
 export type ToRoutingThread =
   | { type: 'routes'; version: number; file: GatewayFile }
   | { type: 'health'; state: CarrierHealthPayload }
-  | { type: 'status'; id: number }
+  /** `metrics`: include the thread's metrics (a scrape); a readiness probe leaves them out. */
+  | { type: 'status'; id: number; metrics: boolean }
   | { type: 'stop' };
 
 export interface RoutingThreadStatus {
@@ -23,6 +24,7 @@ export interface RoutingThreadStatus {
   consuming: boolean;
   /** Version of the route file the thread routes by. */
   routesVersion: number;
+  /** Empty unless asked for. */
   metrics: MetricObjectWithValues<MetricValue<string>>[];
 }
 

@@ -100,7 +100,7 @@ export async function runRoutingThread(port: MessagePort, data: RoutingThreadDat
         health.apply(message.state);
         return;
       case 'status':
-        void metrics.getMetricsAsJSON().then((json) =>
+        void (message.metrics ? metrics.getMetricsAsJSON() : Promise.resolve([])).then((json) =>
           send({ type: 'status', id: message.id, status: { consuming: consumers.every((c) => c.isRunning()), routesVersion, metrics: json } }),
         );
         return;

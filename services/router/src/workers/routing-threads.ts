@@ -49,9 +49,8 @@ export class RoutingThreads {
     const started: Promise<void>[] = [];
     for (let index = 0; index < this.count; index++) {
       const worker = new Worker(new URL('./routing.worker.js', import.meta.url), {
+        // The thread's config is the main thread's, already validated; the env (OTEL_*) is a copy of the parent's.
         workerData: { index, config: this.config, routes: { version: this.routesVersion, file }, health: [...health] },
-        // The parent's env (KAFKA_*, DATABASE_URL, OTEL_*) without a copy per thread.
-        env: process.env,
       });
       const exited = new Promise<number>((resolve) => worker.once('exit', resolve));
       const thread: Thread = { index, worker, exited };
@@ -103,14 +102,14 @@ export class RoutingThreads {
     return this.routesVersion;
   }
 
-  /** Every thread's status; a thread that does not answer in time makes this reject. */
+  /** Every thread's status (with its metrics); a thread that does not answer in time makes this reject. */
   async statuses(): Promise<RoutingThreadStatus[]> {
-    return Promise.all(this.threads.map((thread) => this.status(thread)));
+    return Promise.all(this.threads.map((thread) => this.status(thread, true)));
   }
 
   /** Ready when every thread answers, consumes all its lanes and routes by the latest accepted file. */
   async ready(): Promise<string> {
-    const statuses = await this.statuses();
+    const statuses = await Promise.all(this.threads.map((thread) => this.status(thread, false)));
     const problems = statuses.flatMap((s, index) => [
       ...(s.consuming ? [] : [`thread ${index}: lane consumers not running`]),
       ...(s.routesVersion === this.routesVersion ? [] : [`thread ${index}: routes version ${s.routesVersion}, latest ${this.routesVersion}`]),
@@ -124,7 +123,7 @@ export class RoutingThreads {
    * answer is left out (and logged) rather than failing the scrape: readiness reports it.
    */
   async metrics(main: Registry): Promise<Registry> {
-    const perThread = await Promise.allSettled(this.threads.map((thread) => this.status(thread)));
+    const perThread = await Promise.allSettled(this.threads.map((thread) => this.status(thread, true)));
     const all: MetricObjectWithValues<MetricValue<string>>[][] = [await main.getMetricsAsJSON()];
     for (const [index, result] of perThread.entries()) {
       if (result.status === 'fulfilled') all.push(result.value.metrics);
@@ -157,7 +156,7 @@ export class RoutingThreads {
     for (const thread of this.threads) thread.worker.postMessage(message);
   }
 
-  private status(thread: Thread): Promise<RoutingThreadStatus> {
+  private status(thread: Thread, metrics: boolean): Promise<RoutingThreadStatus> {
     const id = this.nextStatusId++;
     return new Promise<RoutingThreadStatus>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -172,7 +171,7 @@ export class RoutingThreads {
         resolve(message.status);
       };
       thread.worker.on('message', onMessage);
-      thread.worker.postMessage({ type: 'status', id } satisfies ToRoutingThread);
+      thread.worker.postMessage({ type: 'status', id, metrics } satisfies ToRoutingThread);
     });
   }
 }
