@@ -5,7 +5,7 @@
 //   flock /tmp/bench.lock node services/router/bench/router-bench.mjs [--messages 200000] [--cpu-prof]
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     'max-batch': { type: 'string' },
     'timeout-s': { type: 'string', default: '300' },
+    /** ROUTER_WORKERS for the router process (unset: the router's default). */
+    workers: { type: 'string' },
   },
 });
 const total = Number(values.messages);
@@ -105,6 +107,7 @@ routes:
     KAFKA_GROUP_PREFIX: 'bench',
     LOG_LEVEL: 'warn',
     OTEL_SDK_DISABLED: 'true',
+    ...(values.workers !== undefined ? { ROUTER_WORKERS: values.workers } : {}),
   };
   const laneTopics = [DispatchOtpV1.topic, DispatchTransactionalV1.topic, DispatchPromotionalV1.topic];
   const admin = kafka.admin();
@@ -126,18 +129,48 @@ routes:
       return null;
     }
   };
+  // CPU seconds of a process and every live descendant (PostgreSQL's backends are children of the
+  // postmaster; a live child's time is not in its parent's stat until it exits).
+  const treeCpu = (root) => {
+    const procs = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
+        procs.push({ pid: Number(entry), ppid: Number(fields[1]), cpuS: (Number(fields[11]) + Number(fields[12])) / 100 });
+      } catch {
+        // exited while listing
+      }
+    }
+    const inTree = new Set([root]);
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const p of procs) if (!inTree.has(p.pid) && inTree.has(p.ppid)) (inTree.add(p.pid), (grew = true));
+    }
+    return procs.filter((p) => inTree.has(p.pid)).reduce((sum, p) => sum + p.cpuS, 0);
+  };
   const deadline = started + Number(values['timeout-s']) * 1000;
   let count = 0;
   while (count < total && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
     count = await laneCount();
-    samples.push({ t: Date.now(), count, cpuS: routerCpu() });
+    samples.push({ t: Date.now(), count, cpuS: routerCpu(), brokerS: treeCpu(kafkaServer.pid), pgS: treeCpu(pgServer.pid) });
   }
   const first = samples.find((s) => s.count > 0);
   const at = (fraction) => samples.find((s) => s.count >= total * fraction);
   const s10 = at(0.1);
   const s90 = at(0.9);
   const last = samples.at(-1);
+  // Peak resident memory of the router process (all its threads), from /proc.
+  const peakRssMb = (() => {
+    try {
+      const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${router.pid}/status`, 'utf8'))?.[1];
+      return kb ? Math.round(Number(kb) / 1024) : null;
+    } catch {
+      return null;
+    }
+  })();
   const cpu = await new Promise((resolve) => {
     const ps = spawn('ps', ['-o', 'times=', '-p', String(router.pid)]);
     let out = '';
@@ -152,12 +185,22 @@ routes:
     overallMsgPerS: first ? Math.round(last.count / ((last.t - first.t) / 1000)) : 0,
     steady10to90MsgPerS: s10 && s90 && s90.t > s10.t ? Math.round((s90.count - s10.count) / ((s90.t - s10.t) / 1000)) : null,
     routerCpuSeconds: cpu,
+    routerPeakRssMb: peakRssMb,
     // CPU per message between the 10 % and 90 % marks: start-up (module loading, connecting) left out.
     steadyCpuUsPerMsg:
       s10 && s90 && s90.count > s10.count && s10.cpuS !== null && s90.cpuS !== null
         ? Math.round(((s90.cpuS - s10.cpuS) * 1e6) / (s90.count - s10.count))
         : null,
   };
+  // The same window's CPU of the broker and of PostgreSQL: what the router's threads compete with on this box.
+  if (s10 && s90 && s90.t > s10.t) {
+    const wallS = (s90.t - s10.t) / 1000;
+    const perMsg = (key) => Math.round(((s90[key] - s10[key]) * 1e6) / (s90.count - s10.count));
+    const cores = (key) => Number(((s90[key] - s10[key]) / wallS).toFixed(2));
+    result.steadyCores = { router: cores('cpuS'), broker: cores('brokerS'), postgres: cores('pgS') };
+    result.steadyCpuUsPerMsgBroker = perMsg('brokerS');
+    result.steadyCpuUsPerMsgPostgres = perMsg('pgS');
+  }
   console.log(JSON.stringify(result, null, 2));
   await admin.disconnect();
 } finally {

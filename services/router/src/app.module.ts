@@ -3,6 +3,7 @@ import { METRICS_REGISTRY, OpsController, ReadinessRegistry, type ServiceRuntime
 import { ComplianceService } from './application/compliance.service.js';
 import { RoutingService } from './application/routing.service.js';
 import type { TrafficClass } from '@sms/contracts';
+import type { Registry } from '@sms/telemetry';
 import { ComplianceController } from './http/compliance.controller.js';
 import { ComplianceRepository } from './infra/compliance.repository.js';
 import { HeldMessagesRepository } from './infra/held-messages.repository.js';
@@ -23,6 +24,8 @@ export interface RouterModuleDeps {
   senders?: SenderPolicy;
   templateCountries?: ReadonlySet<string>;
   quiet?: { window: QuietWindow; text: string; classes: ReadonlySet<TrafficClass> };
+  /** What /metrics serves, when it is more than the runtime's registry (the routing threads' metrics). */
+  metrics?: Pick<Registry, 'metrics' | 'contentType'>;
 }
 
 @Module({})
@@ -33,7 +36,7 @@ export class RouterModule {
       controllers: [OpsController, RoutingConsumer, RoutesController, ComplianceController],
       providers: [
         { provide: ReadinessRegistry, useValue: runtime.readiness },
-        { provide: METRICS_REGISTRY, useValue: runtime.metrics },
+        { provide: METRICS_REGISTRY, useValue: deps.metrics ?? runtime.metrics },
         { provide: RouteConfigSource, useValue: deps.routes },
         { provide: CarrierHealthStore, useValue: deps.health },
         { provide: ROUTER_ADMIN_TOKEN, useValue: deps.adminToken },

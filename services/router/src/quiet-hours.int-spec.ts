@@ -11,7 +11,7 @@ import type { EventPublisher, Kafka } from '@sms/kafka';
 import { TopicProbe, connectedPublisher, createTestDatabase, ensureTestTopics, eventually, requireEnv, testKafka, uniqueSuffix } from '@sms/testing';
 import { loadRouterConfig } from './config/router.config.js';
 import { localMinute } from './domain/quiet-hours.js';
-import { routerConsumerGroups } from './application/routing.service.js';
+import { startRouterGroupsAtEnd } from './int-spec.fixtures.js';
 import { startRouter, type RunningRouter } from './service.js';
 
 process.env.OTEL_SDK_DISABLED = 'true';
@@ -37,18 +37,7 @@ describe('quiet hours on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     kafka = testKafka('router-quiet-it');
     await ensureTestTopics(kafka);
     database = await createTestDatabase('router_quiet_it');
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      for (const { groupId, contracts } of routerConsumerGroups(prefix)) {
-        for (const { topic } of contracts) {
-          const ends = await admin.fetchTopicOffsets(topic);
-          await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-        }
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await startRouterGroupsAtEnd(kafka, prefix);
     publisher = await connectedPublisher(kafka);
     statuses = await new TopicProbe(kafka, StatusChangedV1).start();
     dispatches = await new TopicProbe(kafka, DispatchPromotionalV1).start();

@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  acceptedTopicByLane,
   CarrierHealthV1,
   DispatchFailedPromotionalV1,
   dispatchFailedTopicByLane,
@@ -25,7 +24,7 @@ import {
 import type { EventPublisher, Kafka } from '@sms/kafka';
 import { TopicProbe, connectedPublisher, createTestDatabase, ensureTestTopics, eventually, requireEnv, testKafka, uniqueSuffix } from '@sms/testing';
 import { loadRouterConfig } from './config/router.config.js';
-import { routerConsumerGroups } from './application/routing.service.js';
+import { carrierYaml, publishAccepted, startRouterGroupsAtEnd, type AcceptOptions } from './int-spec.fixtures.js';
 import { startRouter, type RunningRouter } from './service.js';
 
 process.env.OTEL_SDK_DISABLED = 'true';
@@ -48,8 +47,6 @@ describe('router on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
   const lanes: Record<TrafficClass, TopicProbe<DispatchPayload>> = {} as Record<TrafficClass, TopicProbe<DispatchPayload>>;
   let router: RunningRouter;
 
-  const carrierYaml = (id: string, simulator = false) =>
-    `  - id: ${id}\n    protocol: smpp\n    simulator: ${simulator}\n    smpp: { host: 127.0.0.1, port: 2775, systemId: gw, password: pw }\n`;
   const fileWith = (routes: string) => `carriers:\n${carrierYaml(a)}${carrierYaml(b)}${carrierYaml(sim, true)}routes:\n${routes}`;
   const baseRoutes =
     `  - id: failover\n    match: { tenants: [${tenant}], trafficClasses: [transactional, otp] }\n    carriers: [${a}, ${b}, ${sim}]\n` +
@@ -61,28 +58,7 @@ describe('router on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
   };
 
-  async function accept(trafficClass: TrafficClass, options: { sandbox?: boolean; messageId?: string; to?: string; body?: string } = {}): Promise<string> {
-    const messageId = options.messageId ?? randomUUID();
-    const now = new Date();
-    await publisher.publish(acceptedTopicByLane[trafficClass], [
-      {
-        tenantId: tenant,
-        messageId,
-        payload: {
-          to: options.to ?? '+447911000001',
-          from: 'ACME',
-          body: options.body ?? 'Your code is 123456',
-          trafficClass,
-          encoding: 'GSM-7',
-          segments: 1,
-          validUntil: new Date(now.getTime() + 3_600_000).toISOString(),
-          acceptedAt: now.toISOString(),
-          sandbox: options.sandbox ?? false,
-        },
-      },
-    ]);
-    return messageId;
-  }
+  const accept = (trafficClass: TrafficClass, options: AcceptOptions = {}) => publishAccepted(publisher, tenant, trafficClass, options);
 
   // On a shared broker other stacks' routers route these messages too (with their own routes): only
   // events naming this test's routes are this router's.
@@ -139,18 +115,7 @@ describe('router on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     kafka = testKafka('router-it');
     await ensureTestTopics(kafka);
     database = await createTestDatabase('router_it');
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      for (const { groupId, contracts } of routerConsumerGroups(prefix)) {
-        for (const { topic } of contracts) {
-          const ends = await admin.fetchTopicOffsets(topic);
-          await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-        }
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await startRouterGroupsAtEnd(kafka, prefix);
     publisher = await connectedPublisher(kafka);
     statuses = await new TopicProbe(kafka, StatusChangedV1).start();
     lanes.otp = await new TopicProbe(kafka, DispatchOtpV1).start();

@@ -24,6 +24,7 @@ import type { RoutedMessagesRepository } from '../infra/routed-messages.reposito
 import type { ComplianceRepository } from '../infra/compliance.repository.js';
 import type { HeldMessagesRepository } from '../infra/held-messages.repository.js';
 import { releaseAt, zonesOf, type QuietWindow } from '../domain/quiet-hours.js';
+import { dispatchPayloadOf } from '../domain/dispatch-payload.js';
 import { normalizeSender } from '../domain/opt-out.js';
 import { senderRefusal, type SenderPolicy } from '../domain/sender-policy.js';
 import { matchesTemplate, templatePattern } from '../domain/templates.js';
@@ -135,7 +136,7 @@ export class RoutingService {
             tenantId,
             messageId,
             context: event.context,
-            payload: { ...p, carrierId: decision.carriers[0]!, routeId: decision.routeId, attempt: 1, routedAt: now },
+            payload: dispatchPayloadOf(p, { carrierId: decision.carriers[0]!, routeId: decision.routeId, attempt: 1, routedAt: now }),
           },
         ],
       });
@@ -211,13 +212,12 @@ export class RoutingService {
               tenantId: event.envelope.tenantId,
               messageId,
               context: event.context,
-              payload: {
-                ...routed.accepted,
+              payload: dispatchPayloadOf(routed.accepted, {
                 carrierId: next,
                 routeId: failure.routeId,
                 attempt: failure.attempt + 1,
                 routedAt: new Date().toISOString(),
-              },
+              }),
             },
           ],
         },
@@ -383,6 +383,11 @@ export class RoutingService {
       ],
     };
   }
+}
+
+/** The accepted lanes' groups: the hot path, run by the routing threads when ROUTER_WORKERS > 0. */
+export function isAcceptedLaneGroup(spec: ConsumerGroupSpec): boolean {
+  return spec.contracts.some((c) => c === AcceptedOtpV1 || c === AcceptedTransactionalV1 || c === AcceptedPromotionalV1);
 }
 
 /**

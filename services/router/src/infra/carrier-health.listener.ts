@@ -8,6 +8,11 @@ import type { BreakerState, CarrierHealthView } from '@sms/routing';
 /** Latest breaker state per carrier and lane, as carrier-dispatch last published it. */
 export class CarrierHealthStore implements CarrierHealthView {
   private readonly states = new Map<string, CarrierHealthPayload>();
+  private readonly listeners: ((state: CarrierHealthPayload) => void)[] = [];
+
+  constructor(initial: readonly CarrierHealthPayload[] = []) {
+    for (const state of initial) this.apply(state);
+  }
 
   /** Applies a state unless an newer one for the same carrier route is already known. */
   apply(state: CarrierHealthPayload): boolean {
@@ -15,7 +20,13 @@ export class CarrierHealthStore implements CarrierHealthView {
     const known = this.states.get(key);
     if (known && Date.parse(known.changedAt) > Date.parse(state.changedAt)) return false;
     this.states.set(key, state);
+    for (const listener of this.listeners) listener(state);
     return true;
+  }
+
+  /** Called with each state that was applied (routing threads keep copies of this store). */
+  onChange(listener: (state: CarrierHealthPayload) => void): void {
+    this.listeners.push(listener);
   }
 
   breaker(carrierId: string, lane: TrafficClass): BreakerState | undefined {

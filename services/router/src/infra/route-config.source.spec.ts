@@ -20,6 +20,9 @@ test('a valid file replaces the table; an invalid one is refused with key and li
     const request = { to: '+447911000001', trafficClass: 'otp' as const, tenantId: 't' };
     assert.deepEqual(source.current().resolve(request)?.carriers, ['a']);
     const first = source.current();
+    // What routing threads are sent: each accepted file, never a refused one.
+    const posted: number[] = [];
+    source.onChange((accepted) => posted.push(accepted.routes[0]!.carriers.length));
 
     writeFileSync(path, file('  - { id: r, carriers: [b, a] }\n'));
     assert.deepEqual(source.reload(), { ok: true, routes: 1 });
@@ -34,6 +37,7 @@ test('a valid file replaces the table; an invalid one is refused with key and li
 
     writeFileSync(path, 'carriers: [\n');
     assert.equal(source.reload().ok, false, 'broken YAML is refused too');
+    assert.deepEqual(posted, [2], 'only the accepted file reached the listener');
     const text = await metrics.metrics();
     assert.match(text, /router_config_reloads_total\{result="success"\} 1/);
     assert.match(text, /router_config_reloads_total\{result="failure"\} 2/);

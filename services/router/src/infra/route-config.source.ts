@@ -20,6 +20,7 @@ export function routeTableOf(file: GatewayFile): RouteTable {
 export class RouteConfigSource {
   private table: RouteTable;
   private watching = false;
+  private readonly listeners: ((file: GatewayFile) => void)[] = [];
   private readonly reloads: Counter<'result'>;
   private readonly routesGauge: Gauge;
   private readonly lastReload: Gauge<'result'>;
@@ -65,10 +66,16 @@ export class RouteConfigSource {
     }
     this.table = routeTableOf(file);
     this.routesGauge.set(this.table.size);
+    for (const listener of this.listeners) listener(file);
     this.reloads.inc({ result: 'success' });
     this.lastReload.set({ result: 'success' }, Date.now() / 1000);
     this.logger.info({ file: this.path, routes: this.table.size }, 'gateway config reloaded');
     return { ok: true, routes: this.table.size };
+  }
+
+  /** Called with each accepted file, after it replaced the table (a refused file never reaches it). */
+  onChange(listener: (file: GatewayFile) => void): void {
+    this.listeners.push(listener);
   }
 
   watch(intervalMs: number): void {
