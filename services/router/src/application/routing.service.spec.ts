@@ -24,6 +24,9 @@ const accepted = (trafficClass: TrafficClass): AcceptedPayload => ({
 /** In-memory routed_messages with the same attempt guard as the SQL (the SQL itself is tested on PostgreSQL). */
 class MemoryRouted {
   readonly rows = new Map<string, RoutedMessage>();
+  async inTransaction<T>(work: (tx: MemoryRouted) => Promise<T>): Promise<T> {
+    return work(this);
+  }
   async find(messageId: string): Promise<RoutedMessage | undefined> {
     await Promise.resolve();
     return this.rows.get(messageId);
@@ -148,6 +151,7 @@ describe('routing service: dispatch payloads the publisher does not re-check', (
       },
     } as unknown as EventPublisher;
     const repository = {
+      inTransaction: async <T>(work: (tx: unknown) => Promise<T>) => work(repository),
       insertNew: async (rows: NewRoutedMessage[]) => {
         await Promise.resolve();
         return new Set(rows.map((r) => r.messageId));

@@ -82,77 +82,79 @@ export class RoutingService {
     });
     // Within one batch the same message may appear twice (redelivery): keep the first.
     const unique = [...new Map(decisions.map((d) => [d.event.envelope.messageId!, d])).values()];
-    const fresh = await this.repository.insertNew(
-      unique.map(({ event, decision, refusal }) => ({
-        messageId: event.envelope.messageId!,
-        tenantId: event.envelope.tenantId,
-        routeId: decision?.routeId ?? null,
-        carriers: decision?.carriers ?? [],
-        accepted: event.envelope.payload,
-        traceParent: traceparentOf(event.context) ?? null,
-        final: refusal !== undefined || !decision || decision.carriers.length === 0,
-      })),
-    );
-    const requests: PublishRequest<unknown>[] = [];
-    // One timestamp for the batch (formatting one per record was ~3 % of the router's CPU).
-    const now = new Date().toISOString();
-    for (const { event, decision, refusal } of unique) {
-      const messageId = event.envelope.messageId!;
-      if (!fresh.has(messageId)) continue;
-      const p = event.envelope.payload;
-      const tenantId = event.envelope.tenantId;
-      if (refusal) {
-        event.span.setAttributes({ 'sms.compliance': refusal.code, 'sms.lane': p.trafficClass });
-        requests.push(this.status(event, 'rejected', SEQ_ROUTER_FINAL, refusal, p));
-        continue;
-      }
-      if (!decision) {
-        requests.push(this.status(event, 'failed', SEQ_ROUTER_FINAL, { code: 'no_route', message: 'no routing rule matches' }, p));
-        continue;
-      }
-      if (decision.carriers.length === 0) {
-        event.span.setAttributes({ 'sms.route': decision.routeId, 'sms.lane': p.trafficClass });
-        requests.push(this.status(event, 'failed', SEQ_ROUTER_FINAL, noCarrierReason(decision), p, { routeId: decision.routeId }));
-        continue;
-      }
-      // Built only for a recording span (the skipped list is a string per message for nothing otherwise).
-      if (event.span.isRecording()) {
-        event.span.setAttributes({
-          'sms.route': decision.routeId,
-          'sms.route.rule': decision.conditions,
-          'sms.route.strategy': decision.strategy,
-          'sms.route.skipped': decision.skipped.map((s) => `${s.carrierId}:${s.reason}`).join(','),
-          'sms.carrier': decision.carriers[0]!,
-          'sms.lane': p.trafficClass,
-        });
-      }
-      requests.push({
-        contract: dispatchTopicByLane[p.trafficClass],
-        // The consumer validated `p` against acceptedPayload, which dispatchPayload extends; the route's ids
-        // are checked against the contract once per id. Released (held) messages come from the database.
-        prevalidated: !options.released && this.dispatchIdsValid(decision.routeId, decision.carriers[0]!),
-        drafts: [
-          {
-            tenantId,
-            messageId,
-            context: event.context,
-            payload: dispatchPayloadOf(p, { carrierId: decision.carriers[0]!, routeId: decision.routeId, attempt: 1, routedAt: now }),
-          },
-        ],
-      });
-      requests.push(
-        this.status(
-          event,
-          'routed',
-          SEQ_ROUTED,
-          routedReason(decision),
-          p,
-          { carrierId: decision.carriers[0]!, routeId: decision.routeId },
-          now,
-        ),
+    await this.repository.inTransaction(async (tx) => {
+      const fresh = await tx.insertNew(
+        unique.map(({ event, decision, refusal }) => ({
+          messageId: event.envelope.messageId!,
+          tenantId: event.envelope.tenantId,
+          routeId: decision?.routeId ?? null,
+          carriers: decision?.carriers ?? [],
+          accepted: event.envelope.payload,
+          traceParent: traceparentOf(event.context) ?? null,
+          final: refusal !== undefined || !decision || decision.carriers.length === 0,
+        })),
       );
-    }
-    if (requests.length > 0) await this.publisher.publishMany(requests);
+      const requests: PublishRequest<unknown>[] = [];
+      // One timestamp for the batch (formatting one per record was ~3 % of the router's CPU).
+      const now = new Date().toISOString();
+      for (const { event, decision, refusal } of unique) {
+        const messageId = event.envelope.messageId!;
+        if (!fresh.has(messageId)) continue;
+        const p = event.envelope.payload;
+        const tenantId = event.envelope.tenantId;
+        if (refusal) {
+          event.span.setAttributes({ 'sms.compliance': refusal.code, 'sms.lane': p.trafficClass });
+          requests.push(this.status(event, 'rejected', SEQ_ROUTER_FINAL, refusal, p));
+          continue;
+        }
+        if (!decision) {
+          requests.push(this.status(event, 'failed', SEQ_ROUTER_FINAL, { code: 'no_route', message: 'no routing rule matches' }, p));
+          continue;
+        }
+        if (decision.carriers.length === 0) {
+          event.span.setAttributes({ 'sms.route': decision.routeId, 'sms.lane': p.trafficClass });
+          requests.push(this.status(event, 'failed', SEQ_ROUTER_FINAL, noCarrierReason(decision), p, { routeId: decision.routeId }));
+          continue;
+        }
+        // Built only for a recording span (the skipped list is a string per message for nothing otherwise).
+        if (event.span.isRecording()) {
+          event.span.setAttributes({
+            'sms.route': decision.routeId,
+            'sms.route.rule': decision.conditions,
+            'sms.route.strategy': decision.strategy,
+            'sms.route.skipped': decision.skipped.map((s) => `${s.carrierId}:${s.reason}`).join(','),
+            'sms.carrier': decision.carriers[0]!,
+            'sms.lane': p.trafficClass,
+          });
+        }
+        requests.push({
+          contract: dispatchTopicByLane[p.trafficClass],
+          // The consumer validated `p` against acceptedPayload, which dispatchPayload extends; the route's ids
+          // are checked against the contract once per id. Released (held) messages come from the database.
+          prevalidated: !options.released && this.dispatchIdsValid(decision.routeId, decision.carriers[0]!),
+          drafts: [
+            {
+              tenantId,
+              messageId,
+              context: event.context,
+              payload: dispatchPayloadOf(p, { carrierId: decision.carriers[0]!, routeId: decision.routeId, attempt: 1, routedAt: now }),
+            },
+          ],
+        });
+        requests.push(
+          this.status(
+            event,
+            'routed',
+            SEQ_ROUTED,
+            routedReason(decision),
+            p,
+            { carrierId: decision.carriers[0]!, routeId: decision.routeId },
+            now,
+          ),
+        );
+      }
+      if (requests.length > 0) await this.publisher.publishMany(requests);
+    });
   }
 
   /**
@@ -184,44 +186,46 @@ export class RoutingService {
       if (!routed || routed.final || routed.attempt !== failure.attempt) continue; // unknown, done, or a redelivery
       if (routed.carriers[failure.attempt - 1] !== failure.carrierId) continue; // not the carrier this attempt went to
       const next = failure.disposition === 'failover' ? routed.carriers[failure.attempt] : undefined;
-      const failures = await this.repository.advanceAttempt(messageId, failure.attempt, next === undefined, {
-        attempt: failure.attempt,
-        carrierId: failure.carrierId,
-        code: failure.reason.code,
-        carrierCode: failure.reason.carrierCode,
-      });
-      if (!failures) continue;
-      event.span.setAttributes({ 'sms.route': failure.routeId, 'sms.carrier.failed': failure.carrierId, 'sms.attempt': failure.attempt });
-      if (next === undefined) {
-        const exhausted = failure.disposition === 'failover';
-        const reason: Reason = exhausted ? exhaustedReason(failures) : failure.reason;
+      await this.repository.inTransaction(async (tx) => {
+        const failures = await tx.advanceAttempt(messageId, failure.attempt, next === undefined, {
+          attempt: failure.attempt,
+          carrierId: failure.carrierId,
+          code: failure.reason.code,
+          carrierCode: failure.reason.carrierCode,
+        });
+        if (!failures) return;
+        event.span.setAttributes({ 'sms.route': failure.routeId, 'sms.carrier.failed': failure.carrierId, 'sms.attempt': failure.attempt });
+        if (next === undefined) {
+          const exhausted = failure.disposition === 'failover';
+          const reason: Reason = exhausted ? exhaustedReason(failures) : failure.reason;
+          await this.publisher.publishMany([
+            this.status(event, exhausted ? 'failed' : failure.finalStatus, SEQ_ROUTER_FINAL, reason, routed.accepted, {
+              carrierId: failure.carrierId,
+              routeId: failure.routeId,
+            }),
+          ]);
+          return;
+        }
+        event.span.setAttribute('sms.carrier', next);
         await this.publisher.publishMany([
-          this.status(event, exhausted ? 'failed' : failure.finalStatus, SEQ_ROUTER_FINAL, reason, routed.accepted, {
-            carrierId: failure.carrierId,
-            routeId: failure.routeId,
-          }),
+          {
+            contract: dispatchTopicByLane[routed.accepted.trafficClass],
+            drafts: [
+              {
+                tenantId: event.envelope.tenantId,
+                messageId,
+                context: event.context,
+                payload: dispatchPayloadOf(routed.accepted, {
+                  carrierId: next,
+                  routeId: failure.routeId,
+                  attempt: failure.attempt + 1,
+                  routedAt: new Date().toISOString(),
+                }),
+              },
+            ],
+          },
         ]);
-        continue;
-      }
-      event.span.setAttribute('sms.carrier', next);
-      await this.publisher.publishMany([
-        {
-          contract: dispatchTopicByLane[routed.accepted.trafficClass],
-          drafts: [
-            {
-              tenantId: event.envelope.tenantId,
-              messageId,
-              context: event.context,
-              payload: dispatchPayloadOf(routed.accepted, {
-                carrierId: next,
-                routeId: failure.routeId,
-                attempt: failure.attempt + 1,
-                routedAt: new Date().toISOString(),
-              }),
-            },
-          ],
-        },
-      ]);
+      });
     }
   }
 

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AcceptedPayload } from '@sms/contracts';
 import type { AttemptFailure } from '../domain/reasons.js';
 
@@ -27,7 +27,18 @@ export interface NewRoutedMessage {
 
 /** The router's own table (schema `router`), written in batches. */
 export class RoutedMessagesRepository {
-  constructor(private readonly db: DataSource) {}
+  constructor(private readonly db: DataSource | EntityManager) {}
+
+  /**
+   * Runs `work` in one transaction. The router publishes inside it, so a row is committed only with its
+   * records published: a row committed before a failed publish made the redelivered event look done (the
+   * insert and the attempt guard dedupe on the row), and the message was never dispatched nor failed.
+   * A commit that fails after the publish redelivers the event and publishes again: a duplicate record,
+   * which carrier-dispatch's submit ledger and the status sequence make harmless, never a loss.
+   */
+  async inTransaction<T>(work: (tx: RoutedMessagesRepository) => Promise<T>): Promise<T> {
+    return this.db.transaction((manager) => work(new RoutedMessagesRepository(manager)));
+  }
 
   /** Inserts the rows not seen before; returns the ids that were new (the others are redeliveries). */
   async insertNew(rows: NewRoutedMessage[]): Promise<Set<string>> {
