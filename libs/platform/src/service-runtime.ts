@@ -71,6 +71,8 @@ export interface ConsumerGroupSpec {
   contracts: EventContract<unknown>[];
   concurrency?: number;
   maxBatchSize?: number;
+  /** Slices of a partition's batch handled at once, see BatchConsumerOptions in @sms/kafka. */
+  slicesInFlight?: number;
   /** Fetch size limits, see BatchConsumerOptions in @sms/kafka. */
   maxBytesPerPartition?: number;
   maxBytes?: number;
@@ -118,6 +120,7 @@ export async function runNestService(
       logger: runtime.logger,
       concurrency: spec.concurrency,
       maxBatchSize: spec.maxBatchSize,
+      slicesInFlight: spec.slicesInFlight,
       maxBytesPerPartition: spec.maxBytesPerPartition,
       maxBytes: spec.maxBytes,
       ownsAllHandlers: consumers.length === 1,
