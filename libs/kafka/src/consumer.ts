@@ -162,6 +162,7 @@ export class BatchConsumer {
     // Settles true once every slice started so far was handled and its offset resolved, in offset order; false
     // from the first slice that was not (rebalance): no later slice's offset may be resolved past it.
     let inOrder: Promise<boolean> = Promise.resolve(true);
+    let interrupted = false;
 
     const settleRunning = async () => {
       await Promise.all(running.map((r) => r.settled));
@@ -194,6 +195,13 @@ export class BatchConsumer {
         await payload.heartbeat();
         return true;
       });
+      // Once a slice is not handled, or the heartbeat says the group is rebalancing, no further slice starts:
+      // eachBatch ends as soon as the running ones settle, as it did when slices ran one at a time. The
+      // handler also keeps this link from being an unhandled rejection until drain() awaits it.
+      inOrder.then(
+        (ok) => void (ok || (interrupted = true)),
+        () => void (interrupted = true),
+      );
     };
     /** Waits for every started slice; true when all were handled (offsets resolved up to the last). */
     const drain = async (): Promise<boolean> => {
@@ -212,7 +220,7 @@ export class BatchConsumer {
           // partition before their first submits go out, not its whole batch.
           while (running.length >= inFlightLimit) await Promise.race(running.map((r) => r.settled));
         }
-        if (!payload.isRunning() || payload.isStale()) break;
+        if (interrupted || !payload.isRunning() || payload.isStale()) break;
         const decoded = this.decode(subscription.contract, batch.topic, batch.partition, message);
         if ('deadLetter' in decoded) {
           await start();
@@ -230,7 +238,7 @@ export class BatchConsumer {
           if (inFlightLimit > 1) await new Promise<void>((resolve) => setImmediate(resolve));
         }
       }
-      await start();
+      if (!interrupted && payload.isRunning() && !payload.isStale()) await start();
       if (!(await drain())) return;
     } finally {
       await settleRunning();
