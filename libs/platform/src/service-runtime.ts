@@ -89,7 +89,11 @@ export async function runNestService(
   module: DynamicModule,
   http: { port: number; host: string; bodyLimit?: number },
   consumers: ConsumerGroupSpec[],
-  onStop: () => Promise<void> = async () => undefined,
+  /**
+   * Runs on SIGINT/SIGTERM before the app closes. `stopConsumers` ends the Kafka consumers first (each waits
+   * for the batch it is handling), for a service whose handlers need what onStop tears down.
+   */
+  onStop: (stopConsumers: () => Promise<void>) => Promise<void> = async () => undefined,
   configureFastify?: (fastify: FastifyInstance) => void,
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: http.bodyLimit ?? 1024 * 1024, allowErrorHandlerOverride: true });
@@ -142,7 +146,9 @@ export async function runNestService(
   await app.listen(http.port, http.host);
   runtime.logger.info({ url: await app.getUrl(), groups: consumers.map((c) => c.groupId) }, `${runtime.name} started`);
   onShutdownSignal(runtime.logger, async () => {
-    await onStop();
+    await onStop(async () => {
+      await Promise.all(servers.map((server) => server.close()));
+    });
     await app.close();
     await runtime.publisher.disconnect();
     await runtime.dataSource.destroy();

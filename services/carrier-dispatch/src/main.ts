@@ -113,7 +113,11 @@ await runNestService(
       onAssignment: (a) => ownership.onAssignment('promotional', a),
     },
   ],
-  async () => {
+  async (stopConsumers) => {
+    // Consumers first: a batch being handled finishes on binds that are still up. Unbinding under it failed
+    // its waiting parts over to the router (and a part the carrier had accepted but not yet answered could
+    // then be sent again by another route); the replica test in test/e2e found it on a rolling restart.
+    await stopConsumers();
     await retryScheduler.stop();
     await carriers.stop();
     await receipts.flush();
