@@ -99,6 +99,16 @@ await runNestService(
       groupId: `${prefix}.carrier-dispatch.transactional`,
       contracts: [DispatchTransactionalV1],
       concurrency: DispatchTransactionalV1.partitions,
+      // Measured at 4 binds x window 50 x 50 ms (docs/benchmarks/carrier-dispatch.md, 2026-12-05): the binds
+      // idled where a partition's slice waited for its last answers before the next slice was read (worst
+      // when one partition ran alone), so two slices of 250 a partition overlap; eachBatch still returns only
+      // once both are answered, so a rebalance never hands over a part still being submitted.
+      maxBatchSize: 250,
+      slicesInFlight: 2,
+      // All six partitions in every fetch: at 2 MiB each, kafkajs's 10 MiB response held five, and the sixth
+      // ran alone a whole round late. The response stays at most 10 MiB (decoded synchronously, see below).
+      maxBytesPerPartition: Math.floor((10 * 1024 * 1024) / DispatchTransactionalV1.partitions),
+      maxBytes: 10 * 1024 * 1024,
       onAssignment: (a) => ownership.onAssignment('transactional', a),
     },
     {
