@@ -61,6 +61,9 @@ const retryCounter = new Counter({
   labelNames: ['lane', 'reason', 'outcome'],
   registers: [runtime.metrics],
 });
+// The pool's 10 connections opened before consuming (10 concurrent round trips make the pool open them), so a
+// fresh replica's first dispatch batches do not also wait for connection set-up (SCRAM) on the cold process.
+await Promise.all(Array.from({ length: 10 }, () => runtime.dataSource.query('SELECT 1')));
 const retryScheduler = new RetryScheduler(runtime.dataSource, runtime.publisher, runtime.logger, config.RETRY_POLL_MS);
 retryScheduler.start();
 
