@@ -58,6 +58,13 @@ export interface BatchConsumerOptions {
    */
   maxBytesPerPartition?: number;
   maxBytes?: number;
+  /**
+   * Slices of one partition's batch handed to the handler at once (default 1). Above 1 the next slice is
+   * handled while the previous one still waits (e.g. for a carrier's last answers), so a handler whose
+   * slices end in a long tail keeps its downstream busy. eachBatch still returns only once all its slices
+   * are settled, offsets are still resolved in offset order, and slices sharing a record key never overlap.
+   */
+  slicesInFlight?: number;
   /** Attempts of a whole slice before falling back to one event at a time. */
   batchAttempts?: number;
   /** Attempts of a single event before it is dead-lettered (unless the failure is infrastructure). */
@@ -148,28 +155,100 @@ export class BatchConsumer {
     const subscription = this.byTopic.get(batch.topic);
     if (!subscription) return;
     const maxBatch = this.options.maxBatchSize ?? 500;
+    const inFlightLimit = Math.max(1, this.options.slicesInFlight ?? 1);
     let slice: { message: KafkaMessage; event?: ConsumedEvent<unknown> }[] = [];
+    // Slices handed to the handler and not yet settled, oldest first.
+    const running: { keys: Set<string>; handled: Promise<boolean>; settled: Promise<void> }[] = [];
+    // Settles true once every slice started so far was handled and its offset resolved, in offset order; false
+    // from the first slice that was not (rebalance): no later slice's offset may be resolved past it.
+    let inOrder: Promise<boolean> = Promise.resolve(true);
+    let interrupted = false;
 
-    const flush = async () => {
+    /** A slice that will not be handled in this batch: its offsets stay unresolved, so it is fetched again. */
+    const drop = (dropped: typeof slice) => {
+      for (const { event } of dropped) event?.span.end();
+    };
+    const settleRunning = async () => {
+      await Promise.all(running.map((r) => r.settled));
+    };
+    const start = async () => {
       if (slice.length === 0) return;
       const current = slice;
       slice = [];
-      await this.processSlice(subscription, batch.topic, batch.partition, current, payload);
+      const keys = new Set<string>();
+      for (const { message } of current) if (message.key) keys.add(message.key.toString('latin1'));
+      // At most inFlightLimit slices at once, and per-key order as with one slice at a time: a slice holding a
+      // key that a running slice holds (a redelivery next to a retry of the same message) waits for it.
+      while (running.length >= inFlightLimit || running.some((r) => [...keys].some((k) => r.keys.has(k)))) {
+        await Promise.race(running.map((r) => r.settled));
+      }
+      if (interrupted) return drop(current);
+      const lastOffset = current[current.length - 1]!.message.offset;
+      const handled = this.processSlice(subscription, batch.topic, batch.partition, current, payload);
+      // A rejection is observed here and still reaches eachBatch through inOrder.
+      const settled = handled.then(
+        () => undefined,
+        () => undefined,
+      );
+      const entry = { keys, handled, settled: settled.then(() => void running.splice(running.indexOf(entry) >>> 0, 1)) };
+      running.push(entry);
+      const previous = inOrder;
+      inOrder = previous.then(async (earlierHandled) => {
+        const mine = await handled;
+        if (!earlierHandled || !mine) return false;
+        payload.resolveOffset(lastOffset);
+        await payload.heartbeat();
+        return true;
+      });
+      // Once a slice is not handled, or the heartbeat says the group is rebalancing, no further slice starts:
+      // eachBatch ends as soon as the running ones settle, as it did when slices ran one at a time. The
+      // handler also keeps this link from being an unhandled rejection until drain() awaits it.
+      inOrder.then(
+        (ok) => void (ok || (interrupted = true)),
+        () => void (interrupted = true),
+      );
+    };
+    /** Waits for every started slice; true when all were handled (offsets resolved up to the last). */
+    const drain = async (): Promise<boolean> => {
+      try {
+        return await inOrder;
+      } finally {
+        // A failed slice must not leave others submitting after eachBatch returned (the partition may move).
+        await settleRunning();
+      }
     };
 
-    for (const message of batch.messages) {
-      if (!payload.isRunning() || payload.isStale()) break;
-      const decoded = this.decode(subscription.contract, batch.topic, batch.partition, message);
-      if ('deadLetter' in decoded) {
-        await flush();
-        await this.deadLetter(batch.topic, batch.partition, message, decoded.deadLetter, decoded.detail);
-        payload.resolveOffset(message.offset);
-        continue;
+    try {
+      for (const message of batch.messages) {
+        if (slice.length === 0) {
+          // Decode a slice only once it can start: a fresh fetch then decodes at most inFlightLimit slices a
+          // partition before their first submits go out, not its whole batch.
+          while (running.length >= inFlightLimit) await Promise.race(running.map((r) => r.settled));
+        }
+        if (interrupted || !payload.isRunning() || payload.isStale()) break;
+        const decoded = this.decode(subscription.contract, batch.topic, batch.partition, message);
+        if ('deadLetter' in decoded) {
+          await start();
+          if (!(await drain())) return;
+          await this.deadLetter(batch.topic, batch.partition, message, decoded.deadLetter, decoded.detail);
+          payload.resolveOffset(message.offset);
+          continue;
+        }
+        slice.push({ message, event: decoded.event });
+        if (slice.length >= maxBatch) {
+          await start();
+          // Decoding the next slice (JSON, schema, span) waits for the I/O the started slices are waiting on;
+          // otherwise every partition of a fresh fetch decodes its slices back to back before any of their
+          // database round trips is read (a trace showed the event loop's median delay at 84-88 ms then).
+          if (inFlightLimit > 1) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
       }
-      slice.push({ message, event: decoded.event });
-      if (slice.length >= maxBatch) await flush();
+      if (!interrupted && payload.isRunning() && !payload.isStale()) await start();
+      else drop(slice);
+      if (!(await drain())) return;
+    } finally {
+      await settleRunning();
     }
-    await flush();
     await payload.commitOffsetsIfNecessary();
   }
 
@@ -222,9 +301,8 @@ export class BatchConsumer {
     partition: number,
     slice: { message: KafkaMessage; event?: ConsumedEvent<unknown> }[],
     payload: EachBatchPayload,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const events = slice.map((s) => s.event).filter((e): e is ConsumedEvent<unknown> => e !== undefined);
-    const lastOffset = slice[slice.length - 1]!.message.offset;
     const attempts = this.options.batchAttempts ?? 3;
     const baseDelay = this.options.retryBaseDelayMs ?? 200;
     let pending = events;
@@ -246,7 +324,8 @@ export class BatchConsumer {
           const remaining = pending.filter((e) => !poisoned.has(e.envelope.eventId));
           if (remaining.length === pending.length) {
             // The handler named no event of this slice: treat as a failure of the whole slice.
-            pending = await this.isolate(subscription, topic, partition, slice, pending, payload);
+            if (!(await this.isolate(subscription, topic, partition, slice, pending, payload))) return false;
+            pending = [];
             break;
           }
           pending = remaining;
@@ -260,20 +339,24 @@ export class BatchConsumer {
         );
         if (infra || attempt < attempts) {
           await this.backoff(payload, baseDelay, attempt);
-          if (!payload.isRunning() || payload.isStale()) return;
+          if (!payload.isRunning() || payload.isStale()) return false;
           continue;
         }
-        pending = await this.isolate(subscription, topic, partition, slice, pending, payload);
+        if (!(await this.isolate(subscription, topic, partition, slice, pending, payload))) return false;
+        pending = [];
         break;
       }
     }
     for (const event of events) event.span.end();
-    // Only after the handler succeeded (or the event was dead-lettered) is the offset resolved.
-    payload.resolveOffset(lastOffset);
-    await payload.heartbeat();
+    // The caller resolves the offset, in offset order, only when this returns true: the handler succeeded or
+    // the event was dead-lettered.
+    return true;
   }
 
-  /** Runs the handler one event at a time, dead-lettering an event that fails on its own. */
+  /**
+   * Runs the handler one event at a time, dead-lettering an event that fails on its own. False when a
+   * rebalance or stop interrupted it: some event was neither handled nor dead-lettered.
+   */
   private async isolate(
     subscription: EventSubscription<unknown>,
     topic: string,
@@ -281,7 +364,7 @@ export class BatchConsumer {
     slice: { message: KafkaMessage; event?: ConsumedEvent<unknown> }[],
     events: ConsumedEvent<unknown>[],
     payload: EachBatchPayload,
-  ): Promise<ConsumedEvent<unknown>[]> {
+  ): Promise<boolean> {
     const singleAttempts = this.options.singleAttempts ?? 3;
     const baseDelay = this.options.retryBaseDelayMs ?? 200;
     for (const event of events) {
@@ -294,7 +377,7 @@ export class BatchConsumer {
           const infra = isInfrastructureError(error);
           if (!(error instanceof PermanentEventError) && (infra || attempt < singleAttempts)) {
             await this.backoff(payload, baseDelay, attempt);
-            if (!payload.isRunning() || payload.isStale()) return [];
+            if (!payload.isRunning() || payload.isStale()) return false;
             continue;
           }
           const original = slice.find((s) => s.event === event)!.message;
@@ -305,7 +388,7 @@ export class BatchConsumer {
         }
       }
     }
-    return [];
+    return true;
   }
 
   private endSpan(event: ConsumedEvent<unknown>, error: unknown): void {

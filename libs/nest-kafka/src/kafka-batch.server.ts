@@ -31,6 +31,8 @@ export interface KafkaBatchServerOptions {
   logger: KafkaCoreLogger;
   concurrency?: number;
   maxBatchSize?: number;
+  /** Slices of a partition's batch handled at once, see BatchConsumerOptions. */
+  slicesInFlight?: number;
   /** Fetch size limits, see BatchConsumerOptions. */
   maxBytesPerPartition?: number;
   maxBytes?: number;
@@ -66,6 +68,7 @@ export class KafkaBatchServer extends Server implements CustomTransportStrategy 
         logger: this.options.logger,
         concurrency: this.options.concurrency,
         maxBatchSize: this.options.maxBatchSize,
+        slicesInFlight: this.options.slicesInFlight,
         maxBytesPerPartition: this.options.maxBytesPerPartition,
         maxBytes: this.options.maxBytes,
         hooks: this.options.hooks,

@@ -63,6 +63,8 @@ export interface ConsumerGroupSpec {
   contracts: EventContract<unknown>[];
   concurrency?: number;
   maxBatchSize?: number;
+  /** Slices of a partition's batch handled at once, see BatchConsumerOptions in @sms/kafka. */
+  slicesInFlight?: number;
   /** Fetch size limits, see BatchConsumerOptions in @sms/kafka. */
   maxBytesPerPartition?: number;
   maxBytes?: number;
@@ -79,7 +81,11 @@ export async function runNestService(
   module: DynamicModule,
   http: { port: number; host: string; bodyLimit?: number },
   consumers: ConsumerGroupSpec[],
-  onStop: () => Promise<void> = async () => undefined,
+  /**
+   * Runs on SIGINT/SIGTERM before the app closes. `stopConsumers` ends the Kafka consumers first (each waits
+   * for the batch it is handling), for a service whose handlers need what onStop tears down.
+   */
+  onStop: (stopConsumers: () => Promise<void>) => Promise<void> = async () => undefined,
   configureFastify?: (fastify: FastifyInstance) => void,
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: http.bodyLimit ?? 1024 * 1024, allowErrorHandlerOverride: true });
@@ -110,6 +116,7 @@ export async function runNestService(
       logger: runtime.logger,
       concurrency: spec.concurrency,
       maxBatchSize: spec.maxBatchSize,
+      slicesInFlight: spec.slicesInFlight,
       maxBytesPerPartition: spec.maxBytesPerPartition,
       maxBytes: spec.maxBytes,
       ownsAllHandlers: consumers.length === 1,
@@ -131,7 +138,9 @@ export async function runNestService(
   await app.listen(http.port, http.host);
   runtime.logger.info({ url: await app.getUrl(), groups: consumers.map((c) => c.groupId) }, `${runtime.name} started`);
   onShutdownSignal(runtime.logger, async () => {
-    await onStop();
+    await onStop(async () => {
+      await Promise.all(servers.map((server) => server.close()));
+    });
     await app.close();
     await runtime.kafkaProbe.close();
     await runtime.publisher.disconnect();

@@ -153,13 +153,21 @@ const seconds = (lastRecord.receivedAt - first.receivedAt) / 1000;
 const duplicates = (await (await fetch(`http://127.0.0.1:${simHttp}/duplicates`)).json()).count;
 // Submits per 250 ms from the first one: shows whether the binds stay busy or idle between rounds.
 const buckets = [];
+const holds = [];
 for (let offset = 0; offset < total; offset += 5000) {
   for (const r of await page(offset, 5000)) {
+    if (r.respondedAt !== null) holds.push(r.respondedAt - r.receivedAt);
     const b = Math.floor((r.receivedAt - first.receivedAt) / 250);
     buckets[b] = (buckets[b] ?? 0) + 1;
   }
 }
 const per250ms = Array.from(buckets, (n) => n ?? 0);
+// How long the simulator held a submit before answering: with every window full, binds x window / throughput
+// minus this is the round trip spent outside the simulator's latency (carrier-dispatch, sockets, scheduling).
+holds.sort((a, b) => a - b);
+const holdMs = holds.length
+  ? { mean: Math.round((holds.reduce((a, b) => a + b, 0) / holds.length) * 10) / 10, p50: Math.round(holds[holds.length >> 1] * 10) / 10, p99: Math.round(holds[Math.floor(holds.length * 0.99)] * 10) / 10 }
+  : null;
 
 for (const child of children.reverse()) child.kill('SIGTERM');
 await new Promise((r) => setTimeout(r, 3000));
@@ -177,6 +185,7 @@ console.log(
     submitsPerSecond: Math.round(last.accepted / seconds),
     expectedByLittlesLaw: LATENCY_MS > 0 ? Math.round((BINDS * WINDOW * 1000) / LATENCY_MS) : null,
     prefillMs: Math.round(fillMs),
+    simHoldMs: holdMs,
     per250ms,
     logs: dir,
   }),

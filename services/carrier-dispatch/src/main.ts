@@ -61,6 +61,9 @@ const retryCounter = new Counter({
   labelNames: ['lane', 'reason', 'outcome'],
   registers: [runtime.metrics],
 });
+// The pool's 10 connections opened before consuming (10 concurrent round trips make the pool open them), so a
+// fresh replica's first dispatch batches do not also wait for connection set-up (SCRAM) on the cold process.
+await Promise.all(Array.from({ length: 10 }, () => runtime.dataSource.query('SELECT 1')));
 const retryScheduler = new RetryScheduler(runtime.dataSource, runtime.publisher, runtime.logger, config.RETRY_POLL_MS);
 retryScheduler.start();
 
@@ -99,6 +102,16 @@ await runNestService(
       groupId: `${prefix}.carrier-dispatch.transactional`,
       contracts: [DispatchTransactionalV1],
       concurrency: DispatchTransactionalV1.partitions,
+      // Measured at 4 binds x window 50 x 50 ms (docs/benchmarks/carrier-dispatch.md, 2026-12-05): the binds
+      // idled where a partition's slice waited for its last answers before the next slice was read (worst
+      // when one partition ran alone), so two slices of 250 a partition overlap; eachBatch still returns only
+      // once both are answered, so a rebalance never hands over a part still being submitted.
+      maxBatchSize: 250,
+      slicesInFlight: 2,
+      // All six partitions in every fetch: at 2 MiB each, kafkajs's 10 MiB response held five, and the sixth
+      // ran alone a whole round late. The response stays at most 10 MiB (decoded synchronously, see below).
+      maxBytesPerPartition: Math.floor((10 * 1024 * 1024) / DispatchTransactionalV1.partitions),
+      maxBytes: 10 * 1024 * 1024,
       onAssignment: (a) => ownership.onAssignment('transactional', a),
     },
     {
@@ -113,7 +126,11 @@ await runNestService(
       onAssignment: (a) => ownership.onAssignment('promotional', a),
     },
   ],
-  async () => {
+  async (stopConsumers) => {
+    // Consumers first: a batch being handled finishes on binds that are still up. Unbinding under it failed
+    // its waiting parts over to the router (and a part the carrier had accepted but not yet answered could
+    // then be sent again by another route); the replica test in test/e2e found it on a rolling restart.
+    await stopConsumers();
     await retryScheduler.stop();
     await carriers.stop();
     await receipts.flush();

@@ -55,10 +55,9 @@ describe('carrier-dispatch', () => {
     }
   };
 
-  const dispatch = async (to: string, body: string, lane: TrafficClass = 'transactional'): Promise<string> => {
-    const messageId = randomUUID();
+  const payloadFor = (to: string, body: string, lane: TrafficClass): DispatchPayload => {
     const now = new Date();
-    const payload: DispatchPayload = {
+    return {
       to,
       from: 'ACME',
       body,
@@ -73,7 +72,10 @@ describe('carrier-dispatch', () => {
       attempt: 1,
       routedAt: now.toISOString(),
     };
-    await publisher.publish(dispatchTopicByLane[lane], [{ tenantId: 'e2e', messageId, payload }]);
+  };
+  const dispatch = async (to: string, body: string, lane: TrafficClass = 'transactional'): Promise<string> => {
+    const messageId = randomUUID();
+    await publisher.publish(dispatchTopicByLane[lane], [{ tenantId: 'e2e', messageId, payload: payloadFor(to, body, lane) }]);
     return messageId;
   };
 
@@ -242,5 +244,56 @@ describe('carrier-dispatch', () => {
     const otpRepeats = duplicates.groups.filter((g) => otp.has(g.destinationAddr)).reduce((n, g) => n + g.count - 1, 0);
     assert.ok(duplicates.groups.filter((g) => otp.has(g.destinationAddr)).every((g) => g.count === 2));
     process.stderr.write(`# kill test: ${otpRepeats} OTP parts resent by policy, ${[...outcome.values()].filter((o) => o === 'submit_outcome_unknown').length} promotional submit_outcome_unknown\n`);
+  });
+
+  // Last: the first replica leaves for good.
+  test('a replica joins and the first one leaves while messages flow (rolling deploy): every message is submitted exactly once', async () => {
+    // Transactional parts found in flight are resent by the crash policy, so a replica that handed a partition
+    // over (rebalance) while its parts were still being submitted would show here as texts received twice.
+    // 50 ms per answer and one transactional bind of window 50: ~1,000 submits/s a replica, so the load lasts
+    // past the second replica's start-up and both rebalances land with parts in flight.
+    const total = 20000;
+    await sim('/knobs', { latencyMs: 50 });
+    const marker = `replicas-${uniqueSuffix()}`;
+    const submitsSoFar = async () => (await sim<{ count: number }>('/submits?limit=0')).count;
+    // Before publishing: the first replica starts submitting while the rest is still being published.
+    const before = await submitsSoFar();
+    const ids: string[] = [];
+    for (let i = 0; i < total; i += 1000) {
+      const drafts = Array.from({ length: 1000 }, (_, k) => {
+        const messageId = randomUUID();
+        ids.push(messageId);
+        // Own prefix (4475) and last four digits 1234: no magic-number behaviour, no other test's numbers.
+        return { tenantId: 'e2e', messageId, payload: payloadFor(`+4475${String(i + k).padStart(5, '0')}1234`, `${marker} ${i + k}`, 'transactional') };
+      });
+      await publisher.publish(dispatchTopicByLane.transactional, drafts);
+    }
+    const mine = (r: SubmitRecord) => r.destinationAddr.startsWith('4475') && r.destinationAddr.endsWith('1234');
+
+    await eventually(async () => ((await submitsSoFar()) >= before + 1000 ? true : undefined), 60000, '1,000 submits');
+    const second = await gateway.startReplica('carrier-dispatch', await freePort());
+    const atJoin = (await submitsSoFar()) - before;
+    await eventually(async () => ((await submitsSoFar()) >= before + atJoin + 1000 ? true : undefined), 60000, '1,000 submits after the join');
+    const atLeave = (await submitsSoFar()) - before;
+    await gateway.processes.find((p) => p.name === 'carrier-dispatch')!.stop();
+    assert.ok(atLeave < total - 1000, `the first replica left with messages still to send (${atLeave} of ${total} submitted)`);
+
+    const expected = new Set(ids);
+    await eventually(
+      () => (new Set(submitted.events.filter((e) => expected.has(e.messageId!)).map((e) => e.messageId!)).size === total ? true : undefined),
+      180000,
+      `a submitted event for all ${total} messages`,
+    );
+    assert.equal(second.child.exitCode, null, 'the second replica is still running');
+    const duplicates = await sim<{ groups: { destinationAddr: string; count: number }[] }>('/duplicates');
+    assert.deepEqual(duplicates.groups.filter((g) => g.destinationAddr.startsWith('4475') && g.destinationAddr.endsWith('1234')), []);
+    let received = 0;
+    for (let offset = before; ; offset += 5000) {
+      const page = (await sim<{ submits: SubmitRecord[] }>(`/submits?offset=${offset}&limit=5000`)).submits;
+      received += page.filter(mine).length;
+      if (page.length < 5000) break;
+    }
+    assert.equal(received, total, 'one submit per message');
+    process.stderr.write(`# replicas test: second replica joined at ${atJoin} submits, first left at ${atLeave}\n`);
   });
 });

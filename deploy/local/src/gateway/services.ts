@@ -114,6 +114,11 @@ export interface RunningGateway {
   stop(): Promise<void>;
   /** Stops one service (e.g. to prove nothing is lost across a restart) and starts it again. */
   restart(name: ServiceName): Promise<void>;
+  /**
+   * Starts one more replica of a running service (same configuration and consumer groups, its own HTTP port),
+   * e.g. to scale out mid-load; stopped with the gateway unless stopped before.
+   */
+  startReplica(name: ServiceName, httpPort: number): Promise<RunningProcess>;
 }
 
 export function writeGatewayConfig(path: string, smppPort: number): void {
@@ -216,8 +221,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       notifier: { DEMO_TENANT_ID: options.demo.tenantId, DEMO_WEBHOOK_SECRET: options.demo.webhookSecret },
     };
     const names = options.only ?? [...serviceNames];
-    const startOne = (name: ServiceName) =>
-      spawnLogged(name, [`services/${name}/dist/main.js`], { ...common, ...perService[name], HTTP_PORT: String(ports[name]) }, options.logDir);
+    const startOne = (name: ServiceName, httpPort = ports[name], logName: string = name) =>
+      spawnLogged(logName, [`services/${name}/dist/main.js`], { ...common, ...perService[name], HTTP_PORT: String(httpPort) }, options.logDir);
     // Started together: each waits for its own dependencies (PostgreSQL, Kafka), so order does not matter.
     const started = names.map((name) => startOne(name));
     processes.push(...started);
@@ -239,6 +244,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         const proc = startOne(name);
         processes[index] = proc;
         await waitReady(proc, `http://127.0.0.1:${ports[name]}/health/ready`, 90000);
+      },
+      startReplica: async (name: ServiceName, httpPort: number) => {
+        const proc = startOne(name, httpPort, `${name}-${httpPort}`);
+        processes.push(proc);
+        await waitReady(proc, `http://127.0.0.1:${httpPort}/health/ready`, 90000);
+        return proc;
       },
     };
   } catch (error) {
