@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DataSource } from 'typeorm';
 import type { Registry } from 'prom-client';
 import type { EventContract } from '@sms/contracts';
-import { createKafka, EventPublisher, type Kafka } from '@sms/kafka';
+import { createKafka, EventPublisher, type ConsumerHooks, type Kafka } from '@sms/kafka';
 import { connectKafkaBatchServer, type KafkaBatchServer } from '@sms/nest-kafka';
 import { Counter, createMetricsRegistry, shutdownTelemetry, startTelemetry } from '@sms/telemetry';
 import type { CommonServiceConfig } from '@sms/config';
@@ -58,6 +58,29 @@ export async function createServiceRuntime(
   return { name, logger, kafka, publisher, dataSource, metrics, readiness, kafkaProbe };
 }
 
+/**
+ * The consumed and dead-lettered counters every batch consumer reports to, registered in `registry`: the
+ * service's own, or a routing thread's (the router sums those by name and labels on /metrics).
+ */
+export function consumerMetricHooks(registry: Registry): Required<Pick<ConsumerHooks, 'onConsumed' | 'onDeadLetter'>> {
+  const consumed = new Counter({
+    name: 'kafka_events_consumed_total',
+    help: 'Events handled successfully, by topic',
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+  const deadLettered = new Counter({
+    name: 'kafka_events_dead_lettered_total',
+    help: 'Events sent to the dead-letter topic, by topic and reason',
+    labelNames: ['topic', 'reason'],
+    registers: [registry],
+  });
+  return {
+    onConsumed: (topic, count) => consumed.inc({ topic }, count),
+    onDeadLetter: (topic, reason) => deadLettered.inc({ topic, reason }),
+  };
+}
+
 export interface ConsumerGroupSpec {
   groupId: string;
   contracts: EventContract<unknown>[];
@@ -95,18 +118,7 @@ export async function runNestService(
   });
   // After Nest set up its own handlers, before routes are registered (init).
   configureFastify?.(app.getHttpAdapter().getInstance() as unknown as FastifyInstance);
-  const consumed = new Counter({
-    name: 'kafka_events_consumed_total',
-    help: 'Events handled successfully, by topic',
-    labelNames: ['topic'],
-    registers: [runtime.metrics],
-  });
-  const deadLettered = new Counter({
-    name: 'kafka_events_dead_lettered_total',
-    help: 'Events sent to the dead-letter topic, by topic and reason',
-    labelNames: ['topic', 'reason'],
-    registers: [runtime.metrics],
-  });
+  const consumerHooks = consumerMetricHooks(runtime.metrics);
   const servers: KafkaBatchServer[] = consumers.map((spec) =>
     connectKafkaBatchServer(app, {
       kafka: runtime.kafka,
@@ -120,11 +132,7 @@ export async function runNestService(
       maxBytesPerPartition: spec.maxBytesPerPartition,
       maxBytes: spec.maxBytes,
       ownsAllHandlers: consumers.length === 1,
-      hooks: {
-        onConsumed: (topic, count) => consumed.inc({ topic }, count),
-        onDeadLetter: (topic, reason) => deadLettered.inc({ topic, reason }),
-        onAssignment: spec.onAssignment,
-      },
+      hooks: { ...consumerHooks, onAssignment: spec.onAssignment },
     }),
   );
   for (const [index, server] of servers.entries()) {

@@ -1,16 +1,15 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { AcceptedPayload } from '@sms/contracts';
 import { BatchConsumer, createKafka, EventPublisher, type ConsumedEvent } from '@sms/kafka';
-import { createLogger, openServiceDatabase } from '@sms/platform';
-import { Counter, Registry, shutdownTelemetry, startTelemetry } from '@sms/telemetry';
-import { isAcceptedLaneGroup, routerConsumerGroups, RoutingService } from '../application/routing.service.js';
+import { consumerMetricHooks, createLogger, openServiceDatabase } from '@sms/platform';
+import { Registry, shutdownTelemetry, startTelemetry } from '@sms/telemetry';
+import { isAcceptedLaneGroup, routerConsumerGroups } from '../application/routing.service.js';
+import { createRoutingService } from '../application/routing-service.factory.js';
 import { routingPolicyOf } from '../config/routing-policy.js';
 import { CarrierHealthStore } from '../infra/carrier-health.listener.js';
 import { ComplianceRepository } from '../infra/compliance.repository.js';
-import { HeldMessagesRepository } from '../infra/held-messages.repository.js';
 import { routerMigrations } from '../infra/migrations/index.js';
 import { routeTableOf } from '../infra/route-config.source.js';
-import { RoutedMessagesRepository } from '../infra/routed-messages.repository.js';
 import { isToRoutingThread, type FromRoutingThread, type RoutingThreadData } from './protocol.js';
 
 /**
@@ -27,13 +26,7 @@ export async function runRoutingThread(port: MessagePort, data: RoutingThreadDat
   // No default (process) metrics here: the main thread reports those once for the whole process.
   const metrics = new Registry();
   metrics.setDefaultLabels({ service: 'router' });
-  const consumed = new Counter({ name: 'kafka_events_consumed_total', help: 'Events handled successfully, by topic', labelNames: ['topic'], registers: [metrics] });
-  const deadLettered = new Counter({
-    name: 'kafka_events_dead_lettered_total',
-    help: 'Events sent to the dead-letter topic, by topic and reason',
-    labelNames: ['topic', 'reason'],
-    registers: [metrics],
-  });
+  const consumerHooks = consumerMetricHooks(metrics);
   // The main thread ran the migrations before starting this thread: here they are found applied.
   const dataSource = await openServiceDatabase({
     url: config.DATABASE_URL,
@@ -48,15 +41,14 @@ export async function runRoutingThread(port: MessagePort, data: RoutingThreadDat
   let table = routeTableOf(data.routes.file);
   let routesVersion = data.routes.version;
   const health = new CarrierHealthStore(data.health);
-  const policy = routingPolicyOf(config);
-  const routing = new RoutingService(
-    () => table,
-    new RoutedMessagesRepository(dataSource),
+  const routing = createRoutingService({
+    dataSource,
     publisher,
+    routes: () => table,
     health,
-    { repository: new ComplianceRepository(dataSource), optOutClasses: policy.optOutClasses, senders: policy.senders, templateCountries: policy.templateCountries },
-    policy.quiet && { ...policy.quiet, held: new HeldMessagesRepository(dataSource) },
-  );
+    policy: routingPolicyOf(config),
+    compliance: new ComplianceRepository(dataSource),
+  });
   const consumers = routerConsumerGroups(config.KAFKA_GROUP_PREFIX)
     .filter(isAcceptedLaneGroup)
     .map(
@@ -73,10 +65,7 @@ export async function runRoutingThread(port: MessagePort, data: RoutingThreadDat
           maxBatchSize: spec.maxBatchSize,
           maxBytesPerPartition: spec.maxBytesPerPartition,
           maxBytes: spec.maxBytes,
-          hooks: {
-            onConsumed: (topic, count) => consumed.inc({ topic }, count),
-            onDeadLetter: (topic, reason) => deadLettered.inc({ topic, reason }),
-          },
+          hooks: consumerHooks,
         }),
     );
 
