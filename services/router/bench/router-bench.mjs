@@ -131,13 +131,13 @@ routes:
   };
   // CPU seconds of a process and every live descendant (PostgreSQL's backends are children of the
   // postmaster; a live child's time is not in its parent's stat until it exits).
-  const treeCpu = (root) => {
+  const treeCpu = (root, byRole) => {
     const procs = [];
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       try {
         const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ');
-        procs.push({ pid: Number(entry), ppid: Number(fields[1]), cpuS: (Number(fields[11]) + Number(fields[12])) / 100 });
+        procs.push({ pid: Number(entry), ppid: Number(fields[1]), cpuS: (Number(fields[11]) + Number(fields[12])) / 100, entry });
       } catch {
         // exited while listing
       }
@@ -148,14 +148,30 @@ routes:
       grew = false;
       for (const p of procs) if (!inTree.has(p.pid) && inTree.has(p.ppid)) (inTree.add(p.pid), (grew = true));
     }
-    return procs.filter((p) => inTree.has(p.pid)).reduce((sum, p) => sum + p.cpuS, 0);
+    const tree = procs.filter((p) => inTree.has(p.pid));
+    if (byRole) {
+      // PostgreSQL names its processes by role ("postgres: walwriter", "postgres: autovacuum worker", a
+      // backend "postgres: <user> <db> <client> <state>"): which of them the CPU went to.
+      for (const p of tree) {
+        let title = '';
+        try {
+          title = readFileSync(`/proc/${p.entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+        } catch {
+          // exited
+        }
+        const role = p.pid === root ? 'postmaster' : /^postgres: (\S+ \S+ \d+\.)/.test(title) ? 'client backends' : title.replace(/^postgres: /, '').replace(/ \S+$/, '') || 'other';
+        byRole[role] = (byRole[role] ?? 0) + p.cpuS;
+      }
+    }
+    return tree.reduce((sum, p) => sum + p.cpuS, 0);
   };
   const deadline = started + Number(values['timeout-s']) * 1000;
   let count = 0;
   while (count < total && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 250));
     count = await laneCount();
-    samples.push({ t: Date.now(), count, cpuS: routerCpu(), brokerS: treeCpu(kafkaServer.pid), pgS: treeCpu(pgServer.pid) });
+    const pgRoles = {};
+    samples.push({ t: Date.now(), count, cpuS: routerCpu(), brokerS: treeCpu(kafkaServer.pid), pgS: treeCpu(pgServer.pid, pgRoles), pgRoles });
   }
   const first = samples.find((s) => s.count > 0);
   const at = (fraction) => samples.find((s) => s.count >= total * fraction);
@@ -200,6 +216,10 @@ routes:
     result.steadyCores = { router: cores('cpuS'), broker: cores('brokerS'), postgres: cores('pgS') };
     result.steadyCpuUsPerMsgBroker = perMsg('brokerS');
     result.steadyCpuUsPerMsgPostgres = perMsg('pgS');
+    // Per PostgreSQL role (a process that started or ended inside the window counts from zero).
+    result.steadyCpuUsPerMsgPostgresByRole = Object.fromEntries(
+      Object.entries(s90.pgRoles).map(([role, cpuS]) => [role, Math.round(((cpuS - (s10.pgRoles[role] ?? 0)) * 1e6) / (s90.count - s10.count))]),
+    );
   }
   console.log(JSON.stringify(result, null, 2));
   await admin.disconnect();
