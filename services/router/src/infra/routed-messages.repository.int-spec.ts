@@ -156,7 +156,7 @@ test('a failed publish of a failover leaves the attempt where it was: the redeli
 
 test('a routed row keeps the accepted payload as text and reads it back whole, with its carriers and nulls', async () => {
   const repository = new RoutedMessagesRepository(dataSource);
-  const accepted = { ...acceptedEvent(randomUUID()).envelope.payload, body: 'Grüße, ваш код 1234 😀', reference: 'ref,with "quotes"' };
+  const accepted = { ...acceptedEvent(randomUUID()).envelope.payload, body: 'Grüße, ваш код 1234 😀 \x1e\u0000 "q" \\', reference: 'ref,with "quotes"' };
   const withCarriers = randomUUID();
   const noCarriers = randomUUID();
   const fresh = await repository.insertNew([

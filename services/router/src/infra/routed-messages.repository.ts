@@ -25,6 +25,8 @@ export interface NewRoutedMessage {
   final: boolean;
 }
 
+const PAYLOAD_SEPARATOR = '\x1e';
+
 /** The router's own table (schema `router`), written in batches. */
 export class RoutedMessagesRepository {
   constructor(private readonly db: DataSource | EntityManager) {}
@@ -45,11 +47,13 @@ export class RoutedMessagesRepository {
     if (rows.length === 0) return new Set();
     // One array a column, unnested: cheaper for PostgreSQL than a JSON array through jsonb_to_recordset
     // (which parses every payload into jsonb). Carrier ids are joined with commas, which the gateway file
-    // never lets into an id (`[a-z0-9-]`); '' is a message with no carriers.
+    // never lets into an id (`[a-z0-9-]`); '' is a message with no carriers. The payloads travel as one
+    // text split on U+001E, which JSON.stringify never leaves unescaped: pg quoting every payload as an
+    // array element and PostgreSQL parsing that literal back cost ~1 us a row on each side.
     const result: { message_id: string }[] = await this.db.query(
       `INSERT INTO routed_messages (message_id, tenant_id, route_id, carriers, attempt, accepted_text, trace_parent, final)
        SELECT m.message_id, m.tenant_id, m.route_id, string_to_array(m.carriers, ','), 1, m.accepted, m.trace_parent, m.final
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean[])
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], string_to_array($5::text, E'\\x1e'), $6::text[], $7::boolean[])
          AS m(message_id, tenant_id, route_id, carriers, accepted, trace_parent, final)
        ON CONFLICT (message_id) DO NOTHING
        RETURNING message_id`,
@@ -58,7 +62,7 @@ export class RoutedMessagesRepository {
         rows.map((r) => r.tenantId),
         rows.map((r) => r.routeId),
         rows.map((r) => r.carriers.join(',')),
-        rows.map((r) => JSON.stringify(r.accepted)),
+        rows.map((r) => JSON.stringify(r.accepted)).join(PAYLOAD_SEPARATOR),
         rows.map((r) => r.traceParent),
         rows.map((r) => r.final),
       ],
