@@ -4,7 +4,7 @@
 // Kafka 4.0 removed old protocol versions (KIP-896); a client that only speaks those fails here.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
@@ -72,6 +72,11 @@ void describe('local Kafka broker with kafkajs 2.2.4', { timeout: 240_000 }, () 
   after(async () => {
     await broker?.stop();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  void test('the broker JVM compiles with C1 only (C2 took a third of its CPU on this 2-core box)', async () => {
+    const cmdline = (await readFile(`/proc/${broker.pid}/cmdline`, 'utf8')).split('\0');
+    assert.ok(cmdline.includes('-XX:TieredStopAtLevel=1'), cmdline.join(' '));
   });
 
   // kafkajs sends min(its newest version, broker max) and never looks at the broker's minimum, so an API
