@@ -21,9 +21,37 @@ const { values } = parseArgs({
     'timeout-s': { type: 'string', default: '300' },
     /** ROUTER_WORKERS for the router process (unset: the router's default). */
     workers: { type: 'string' },
+    /**
+     * Messages routed before the measured run, by a router that is then stopped: the broker and
+     * PostgreSQL started for the bench are cold (the broker's JIT compilers took 13-15 of its 33 us a
+     * message in the measured window otherwise), as no production broker is. 0 = measure cold.
+     */
+    'warm-up': { type: 'string', default: '0' },
+    /** Print PostgreSQL's statements by total time in the measured run (pg_stat_statements). */
+    'pg-statements': { type: 'boolean', default: false },
   },
 });
 const total = Number(values.messages);
+
+/** pg_stat_statements on the bench's database: reset before the measured run, top statements after it. */
+async function pgStatementsOf(url) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  return {
+    reset: () => client.query('SELECT pg_stat_statements_reset()'),
+    async top(messages) {
+      const { rows } = await client.query(
+        `SELECT calls, rows, round(total_exec_time::numeric, 1) AS total_ms, round(total_plan_time::numeric, 1) AS plan_ms,
+                left(regexp_replace(query, '\\s+', ' ', 'g'), 90) AS query
+         FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 8`,
+      );
+      await client.end();
+      return rows.map((r) => ({ ...r, usPerMessage: Math.round((Number(r.total_ms) * 1000) / messages) }));
+    },
+  };
+}
 const log = (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 const dir = mkdtempSync(join(tmpdir(), 'router-bench-'));
 let kafkaServer;
@@ -31,7 +59,12 @@ let pgServer;
 let router;
 try {
   [pgServer, kafkaServer] = await Promise.all([
-    startPostgres({ dataDir: join(dir, 'pg'), port: await freePort(), log }),
+    startPostgres({
+      dataDir: join(dir, 'pg'),
+      port: await freePort(),
+      log,
+      ...(values['pg-statements'] ? { settings: { shared_preload_libraries: 'pg_stat_statements' } } : {}),
+    }),
     startKafka({ dataDir: join(dir, 'kafka'), port: await freePort(), controllerPort: await freePort(), log }),
   ]);
   const kafka = createKafka({ brokers: [kafkaServer.brokers], clientId: 'router-bench', logger: silentLogger });
@@ -44,11 +77,12 @@ try {
   await producer.connect();
   const lanes = ['otp', 'transactional', 'promotional'];
   const numbers = ['+4479110', '+3361234', '+1212555'];
+  const prefill = async (count) => {
   const fillStart = Date.now();
   const chunk = 5000;
-  for (let sent = 0; sent < total; sent += chunk) {
+  for (let sent = 0; sent < count; sent += chunk) {
     const messages = { otp: [], transactional: [], promotional: [] };
-    for (let i = sent; i < Math.min(total, sent + chunk); i++) {
+    for (let i = sent; i < Math.min(count, sent + chunk); i++) {
       const messageId = randomUUID();
       const now = new Date().toISOString();
       const envelope = {
@@ -78,8 +112,8 @@ try {
       acks: -1,
     });
   }
-  await producer.disconnect();
-  log(`pre-filled ${total} accepted events in ${((Date.now() - fillStart) / 1000).toFixed(1)} s`);
+  log(`pre-filled ${count} accepted events in ${((Date.now() - fillStart) / 1000).toFixed(1)} s`);
+  };
 
   const config = join(dir, 'gateway.yaml');
   writeFileSync(
@@ -117,6 +151,24 @@ routes:
     for (const topic of laneTopics) for (const p of await admin.fetchTopicOffsets(topic)) sum += Number(p.high);
     return sum;
   };
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const warmUp = Number(values['warm-up']);
+  let routedBefore = 0;
+  if (warmUp > 0) {
+    await prefill(warmUp);
+    const warmStart = Date.now();
+    router = spawn(process.execPath, ['services/router/dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    while ((routedBefore = await laneCount()) < warmUp && Date.now() < warmStart + Number(values['timeout-s']) * 1000) await sleep(500);
+    const exited = new Promise((r) => router.once('exit', r));
+    router.kill('SIGTERM');
+    await exited;
+    log(`warm-up: ${routedBefore} of ${warmUp} routed in ${((Date.now() - warmStart) / 1000).toFixed(1)} s; router stopped`);
+    if (routedBefore < warmUp) throw new Error('the warm-up round did not finish: see the router log above');
+  }
+  await prefill(total);
+  await producer.disconnect();
+  const pgStatements = values['pg-statements'] ? await pgStatementsOf(pgServer.url) : undefined;
+  await pgStatements?.reset();
   const started = Date.now();
   router = spawn(process.execPath, [...execArgv, 'services/router/dist/main.js'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const samples = [];
@@ -165,13 +217,36 @@ routes:
     }
     return tree.reduce((sum, p) => sum + p.cpuS, 0);
   };
+  // The broker's CPU by thread kind (JIT compilers, GC, request handlers, network threads...): a JVM
+  // started for the bench is still compiling its hot paths while the router runs.
+  const jvmThreads = (pid) => {
+    const kinds = {};
+    let tasks = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return kinds;
+    }
+    for (const tid of tasks) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const kind = comm.replace(/[-#]?\d+$/, '').replace(/-\d+$/, '').replace(/ Thre?a?d?$/, '').trim() || 'other';
+        kinds[kind] = (kinds[kind] ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100;
+      } catch {
+        // thread ended
+      }
+    }
+    return kinds;
+  };
   const deadline = started + Number(values['timeout-s']) * 1000;
   let count = 0;
   while (count < total && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    count = await laneCount();
+    await sleep(250);
+    count = (await laneCount()) - routedBefore;
     const pgRoles = {};
-    samples.push({ t: Date.now(), count, cpuS: routerCpu(), brokerS: treeCpu(kafkaServer.pid), pgS: treeCpu(pgServer.pid, pgRoles), pgRoles });
+    samples.push({ t: Date.now(), count, cpuS: routerCpu(), brokerS: treeCpu(kafkaServer.pid), pgS: treeCpu(pgServer.pid, pgRoles), pgRoles, brokerThreads: jvmThreads(kafkaServer.pid) });
   }
   const first = samples.find((s) => s.count > 0);
   const at = (fraction) => samples.find((s) => s.count >= total * fraction);
@@ -195,6 +270,7 @@ routes:
   });
   const result = {
     messages: total,
+    warmUpMessages: warmUp,
     routed: last.count,
     startToFirstRoutedS: first ? (first.t - started) / 1000 : null,
     firstToLastS: first ? (last.t - first.t) / 1000 : null,
@@ -216,11 +292,20 @@ routes:
     result.steadyCores = { router: cores('cpuS'), broker: cores('brokerS'), postgres: cores('pgS') };
     result.steadyCpuUsPerMsgBroker = perMsg('brokerS');
     result.steadyCpuUsPerMsgPostgres = perMsg('pgS');
+    const perMsgOf = (end, start) =>
+      Object.fromEntries(
+        Object.entries(end)
+          .map(([k, cpuS]) => [k, Math.round(((cpuS - (start[k] ?? 0)) * 1e6) / (s90.count - s10.count))])
+          .filter(([, us]) => us > 0)
+          .sort((a, b) => b[1] - a[1]),
+      );
+    result.steadyCpuUsPerMsgBrokerByThread = perMsgOf(s90.brokerThreads, s10.brokerThreads);
     // Per PostgreSQL role (a process that started or ended inside the window counts from zero).
     result.steadyCpuUsPerMsgPostgresByRole = Object.fromEntries(
       Object.entries(s90.pgRoles).map(([role, cpuS]) => [role, Math.round(((cpuS - (s10.pgRoles[role] ?? 0)) * 1e6) / (s90.count - s10.count))]),
     );
   }
+  if (pgStatements) result.postgresStatements = await pgStatements.top(s90 && s10 ? s90.count : last.count);
   console.log(JSON.stringify(result, null, 2));
   await admin.disconnect();
 } finally {
