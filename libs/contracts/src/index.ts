@@ -13,3 +13,4 @@ export * from './events/carrier-health/index.js';
 export * from './events/mo-received/index.js';
 export * from './events/api-key-changed/index.js';
 export * from './events/dead-letter/index.js';
+export * from './message-id.js';

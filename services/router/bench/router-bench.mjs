@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { acceptedTopicByLane, DispatchOtpV1, DispatchPromotionalV1, DispatchTransactionalV1, topicSpecs } from '@sms/contracts';
+import { acceptedTopicByLane, DispatchOtpV1, DispatchPromotionalV1, DispatchTransactionalV1, newMessageId, topicSpecs } from '@sms/contracts';
 import { createKafka, ensureTopics, silentLogger } from '@sms/kafka';
 import { freePort, startKafka, startPostgres } from '@sms/local-stack';
 
@@ -83,7 +83,8 @@ try {
   for (let sent = 0; sent < count; sent += chunk) {
     const messages = { otp: [], transactional: [], promotional: [] };
     for (let i = sent; i < Math.min(count, sent + chunk); i++) {
-      const messageId = randomUUID();
+      // As ingest makes them (time-ordered), so routed_messages' index sees what it sees in production.
+      const messageId = newMessageId();
       const now = new Date().toISOString();
       const envelope = {
         eventId: randomUUID(),

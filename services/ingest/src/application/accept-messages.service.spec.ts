@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EntityManager } from 'typeorm';
 import type { MessagesRepository, NewMessage } from '../infra/messages.repository.js';
+import { messageIdTime } from '@sms/contracts';
 import { validateBatchRequest } from '../domain/batch-request.js';
 import { validateSendRequest } from '../domain/send-request.js';
 import { AcceptMessagesService } from './accept-messages.service.js';
@@ -126,4 +127,19 @@ describe('templates: what accepted messages share travels once', () => {
       ['other', true, true],
     ]);
   });
+});
+
+test('accepted messages get time-ordered (version 7) ids, so every table keyed by message id inserts at its index edge', async () => {
+  const inserted: NewMessage[][] = [];
+  const repository = {
+    insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => void inserted.push(accepted.messages),
+  } as unknown as MessagesRepository;
+  const service = new AcceptMessagesService(repository, 3600, () => undefined);
+  const before = Date.now();
+  const results = await service.accept([input, input, input]);
+  for (const { id } of results) {
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
+    assert.ok(messageIdTime(id) >= before && messageIdTime(id) <= Date.now());
+  }
+  assert.deepEqual(inserted[0]!.map((r) => r.id), results.map((r) => r.id));
 });

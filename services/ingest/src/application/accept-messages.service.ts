@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { acceptedTopicByLane } from '@sms/contracts';
+import { acceptedTopicByLane, newMessageId } from '@sms/contracts';
 import type { AcceptedTemplate, IdempotencyRecord, MessagesRepository, NewMessage } from '../infra/messages.repository.js';
 import type { ValidMessage } from '../domain/send-request.js';
 
@@ -195,7 +195,7 @@ export class AcceptMessagesService {
       const m = input.message;
       if (!template || !previous || !sameTemplate(previous, input)) template = this.template(input, now, acceptedAt, batchId ?? input.batchId);
       previous = input;
-      const id = randomUUID();
+      const id = newMessageId(now.getTime());
       return {
         row: { id, eventId: randomUUID(), to: m.to, sourceEventId: input.sourceEventId, template },
         result: { id, status: m.sendAt ? 'scheduled' : 'accepted', encoding: m.encoding, segments: m.segments, acceptedAt },
