@@ -26,6 +26,7 @@ import { loadRouterConfig } from './config/router.config.js';
 import { carrierYaml, publishAccepted, startRouterGroupsAtEnd } from './int-spec.fixtures.js';
 import { startRouter, type RunningRouter } from './service.js';
 import type { RoutingThreadStatus } from './workers/protocol.js';
+import { ROUTING_THREAD_YOUNG_GENERATION_MB } from './workers/routing-threads.js';
 
 process.env.OTEL_SDK_DISABLED = 'true';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,6 +105,7 @@ describe('router with two routing threads on Kafka and PostgreSQL', { timeout: 2
 
   void test('both threads route every lane; each message is dispatched and reported routed exactly once', async () => {
     assert.equal(router.threads?.size, 2);
+    assert.deepEqual(router.threads?.youngGenerationsMb(), [ROUTING_THREAD_YOUNG_GENERATION_MB, ROUTING_THREAD_YOUNG_GENERATION_MB]);
     const before = await threadStatuses();
     const sent = new Map<TrafficClass, string[]>();
     for (const lane of trafficClasses) sent.set(lane, await acceptMany(lane, 120));

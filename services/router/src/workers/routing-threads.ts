@@ -25,6 +25,15 @@ interface Thread {
  * service logs it and stops the process, so an orchestrator restarts a whole instance instead of one
  * routing at a fraction of its lanes' share).
  */
+/**
+ * V8's young generation of each routing thread: 192 MB is a 64 MB semi-space (V8 sizes the young
+ * generation at three semi-spaces), against 16 MB by default. Routing allocates per message (decoded
+ * records, envelopes, drafts, encoded records) and with 16 MB scavenges often enough to copy and promote
+ * objects a batch still holds. Router bench, two threads: 85 vs 95 us of router CPU a message, peak RSS
+ * 845 vs 639 MB (with one thread on the main thread: 69-70 vs 81-91 us).
+ */
+export const ROUTING_THREAD_YOUNG_GENERATION_MB = 192;
+
 export class RoutingThreads {
   private readonly threads: Thread[] = [];
   private routesVersion = 0;
@@ -49,6 +58,7 @@ export class RoutingThreads {
     const started: Promise<void>[] = [];
     for (let index = 0; index < this.count; index++) {
       const worker = new Worker(new URL('./routing.worker.js', import.meta.url), {
+        resourceLimits: { maxYoungGenerationSizeMb: ROUTING_THREAD_YOUNG_GENERATION_MB },
         // The thread's config is the main thread's, already validated; the env (OTEL_*) is a copy of the parent's.
         workerData: { index, config: this.config, routes: { version: this.routesVersion, file }, health: [...health] },
       });
@@ -145,6 +155,11 @@ export class RoutingThreads {
         }
       }),
     );
+  }
+
+  /** The V8 young generation each running thread was given, in MB (see ROUTING_THREAD_YOUNG_GENERATION_MB). */
+  youngGenerationsMb(): (number | undefined)[] {
+    return this.threads.map((thread) => thread.worker.resourceLimits?.maxYoungGenerationSizeMb);
   }
 
   /** Ends one thread abruptly, as a crash would (tests and operators checking the lost-thread path). */
