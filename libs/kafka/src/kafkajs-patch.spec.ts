@@ -65,6 +65,16 @@ const { encodeUncompressedPartition } = require('kafkajs/src/protocol/recordBatc
 const Decoder = require('kafkajs/src/protocol/decoder.js') as new (buffer: Buffer) => object;
 const decodeMessages = require('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js') as (decoder: object) => Promise<DecodedRecord[]>;
 const Long = require('kafkajs/src/utils/long.js') as LongClass;
+type RecordDecoder = (decoder: object, batchContext?: Record<string, unknown>) => DecodedRecord;
+const patchedRecordDecoder = require('kafkajs/src/protocol/recordBatch/record/v0/decoder.js') as RecordDecoder & { smsGatewayPatch?: number };
+const originalRecordDecoder = require('../kafkajs-2.2.4-oracle/recordDecoder.cjs') as RecordDecoder;
+const originalEncoder = require('../kafkajs-2.2.4-oracle/encoder.cjs') as new () => {
+  writeInt8(v: number): unknown;
+  writeVarLong(v: unknown): unknown;
+  writeVarInt(v: number): unknown;
+  writeVarIntBytes(v: unknown): unknown;
+  buffer: Buffer;
+};
 const { Types: CompressionTypes } = require('kafkajs/src/protocol/message/compression/index.js') as { Types: { None: number; GZIP: number } };
 
 const FIXED_NOW = 1_780_000_000_000;
@@ -151,6 +161,7 @@ describe('kafkajs 2.2.4 patch: produce encoding', () => {
     assert.equal(pkg.version, '2.2.4', 'patches/kafkajs+2.2.4.patch is for kafkajs 2.2.4 only');
     assert.equal(patchedRequest.smsGatewayPatch, 1, 'produce/v3/request.js is the unpatched one: run `npx patch-package`');
     assert.equal(patchedGroup.smsGatewayPatch, 1, 'groupMessagesPerPartition.js is the unpatched one');
+    assert.equal(patchedRecordDecoder.smsGatewayPatch, 1, 'recordBatch/record/v0/decoder.js is the unpatched one');
     assert.equal(typeof encodeUncompressedPartition, 'function');
   });
 
@@ -277,6 +288,80 @@ describe('kafkajs 2.2.4 patch: produce encoding', () => {
         const original = originalGroup(args);
         assert.deepEqual(Object.keys(patched), Object.keys(original));
         assert.deepEqual(patched, original);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('kafkajs 2.2.4 patch: fetch decoding', () => {
+  // A record as the broker sends it (the original encoder's bytes, any 64-bit timestamp delta).
+  const recordBytes = (timestampDelta: bigint, offsetDelta: number, key: unknown, value: unknown, headers: [string, unknown][]): Buffer => {
+    const body = new originalEncoder();
+    body.writeInt8(0);
+    body.writeVarLong(Long.fromValue(timestampDelta.toString()));
+    body.writeVarInt(offsetDelta);
+    body.writeVarIntBytes(key);
+    body.writeVarIntBytes(value);
+    body.writeVarInt(headers.length);
+    for (const [name, headerValue] of headers) {
+      body.writeVarIntBytes(name);
+      body.writeVarIntBytes(headerValue);
+    }
+    return body.buffer;
+  };
+  /** The decoded record, or the error it threw (the original throws on some contexts: both must). */
+  const decodeOutcome = (decoder: RecordDecoder, bytes: Buffer, batchContext: Record<string, unknown>): unknown => {
+    try {
+      return decoder(new Decoder(bytes), batchContext);
+    } catch (error) {
+      return `throws ${(error as Error).name}: ${(error as Error).message}`;
+    }
+  };
+  const int64Text = fc.oneof(
+    fc.bigInt({ min: 0n, max: 2n ** 45n }),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+    fc.bigInt({ min: 2n ** 53n - 100n, max: 2n ** 53n + 100n }),
+    fc.constantFrom(-1n, 0n, BigInt(FIXED_NOW)),
+  );
+  const delta = fc.oneof(
+    fc.bigInt({ min: -(2n ** 20n), max: 2n ** 20n }),
+    fc.bigInt({ min: -(2n ** 50n), max: 2n ** 50n }),
+    fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+  );
+
+  test('records decode to what the original decoder returns (timestamps, offsets, keys, values, headers)', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          firstTimestamp: int64Text.map(String),
+          firstOffset: fc.oneof(int64Text.map(String), fc.constantFrom('007', '-0', 'x', '')),
+          maxTimestamp: int64Text.map(String),
+          timestampType: fc.constantFrom(0, 1),
+          magicByte: fc.constant(2),
+        }),
+        fc.array(
+          fc.tuple(delta, fc.nat({ max: 2 ** 31 - 1 }), fc.option(bytesOrText), fc.option(bytesOrText), fc.array(fc.tuple(fc.constantFrom('a', 'b', 'traceparent', '__proto__'), bytesOrText), { maxLength: 3 })),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (batchContext, records) => {
+          for (const [timestampDelta, offsetDelta, key, value, headers] of records) {
+            const bytes = recordBytes(timestampDelta, offsetDelta, key, value, headers);
+            assert.deepEqual(decodeOutcome(patchedRecordDecoder, bytes, batchContext), decodeOutcome(originalRecordDecoder, bytes, batchContext));
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test('cut-short records end the same way in both decoders', () => {
+    fc.assert(
+      fc.property(delta, fc.nat({ max: 40 }), (timestampDelta, cut) => {
+        const bytes = recordBytes(timestampDelta, 3, 'k', 'value', [['h', 'v']]);
+        const cutShort = bytes.subarray(0, Math.min(cut, bytes.length));
+        const batchContext = { firstTimestamp: '5', firstOffset: '9', timestampType: 0 };
+        assert.deepEqual(decodeOutcome(patchedRecordDecoder, cutShort, batchContext), decodeOutcome(originalRecordDecoder, cutShort, batchContext));
       }),
       { numRuns: 300 },
     );
