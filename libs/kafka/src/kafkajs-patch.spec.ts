@@ -190,6 +190,13 @@ describe('kafkajs 2.2.4 patch: produce encoding', () => {
       fc.record({ value: text, headers: fc.dictionary(fc.string({ maxLength: 4 }), fc.oneof(odd, fc.constant(null)), { minKeys: 1, maxKeys: 2 }) }),
       fc.record({ value: text, headers: fc.constantFrom(null, 'ab', ['x']) }),
       fc.record({ value: text, timestamp: fc.oneof(fc.double(), fc.constantFrom('abc', 'NaN', '1e30', -1, 2 ** 60)) }),
+      // Not a plain object: the original spreads it, so a getter on its prototype is not seen.
+      fc.tuple(text, text).map(([key, value]) => new (class {
+        readonly key = key;
+        get value(): string {
+          return value;
+        }
+      })()),
     );
     await fc.assert(
       fc.asyncProperty(
