@@ -328,8 +328,11 @@ class Connection {
   acceptingSubmits = true;
   closeAfter: SubmitRecord | null = null;
   submitsReceived = 0;
-  /** Submits waiting for their latency-delayed response. */
-  readonly pending = new Map<SubmitRecord, NodeJS.Timeout>();
+  /** Submits waiting for their latency-delayed response, with the status they will be answered with. */
+  readonly pending = new Map<SubmitRecord, number>();
+  /** The same submits in the order they fall due (receivedAt + latency), answered by one timer. */
+  readonly due: { record: SubmitRecord; dueAt: number }[] = [];
+  dueTimer: NodeJS.Timeout | null = null;
   /** deliver_sm sent and not yet acknowledged, by sequence number. */
   readonly unacked = new Map<number, QueuedDeliver>();
   /** Timestamps of submits that passed the throttle check, for the per-second sliding window. */
@@ -664,8 +667,9 @@ class Simulator implements SmscSimulator {
     conn.closed = true;
     this.connections.delete(conn);
     this.reportUnbind(conn, conn.closeReason);
-    for (const [record, timer] of conn.pending) {
-      clearTimeout(timer);
+    if (conn.dueTimer !== null) clearTimeout(conn.dueTimer);
+    conn.due.length = 0;
+    for (const record of conn.pending.keys()) {
       record.responseState = 'connection-lost';
       this.counters.noResponse++;
     }
@@ -725,11 +729,46 @@ class Simulator implements SmscSimulator {
       return;
     }
     if (knobs.latencyMs > 0) {
-      const timer = setTimeout(() => this.respond(conn, record, status), knobs.latencyMs);
-      conn.pending.set(record, timer);
+      this.holdResponse(conn, record, status, receivedAt + knobs.latencyMs);
     } else {
       this.respond(conn, record, status);
     }
+  }
+
+  /**
+   * Holds a submit_sm_resp until dueAt. One timer per connection answers every submit that has fallen due, in
+   * one write: a timer and a write per submit answered each response on its own (a syscall each, and a read
+   * each on the ESME's side), and Node's timer, started from the loop's cached clock, could answer up to a
+   * loop iteration before the latency had passed since the submit arrived.
+   */
+  private holdResponse(conn: Connection, record: SubmitRecord, status: number, dueAt: number): void {
+    conn.pending.set(record, status);
+    // Due times arrive in order unless the latency knob was lowered meanwhile.
+    let at = conn.due.length;
+    while (at > 0 && (conn.due[at - 1] as { dueAt: number }).dueAt > dueAt) at--;
+    conn.due.splice(at, 0, { record, dueAt });
+    if (at === 0) this.armResponses(conn);
+  }
+
+  private armResponses(conn: Connection): void {
+    if (conn.dueTimer !== null) clearTimeout(conn.dueTimer);
+    conn.dueTimer = null;
+    const head = conn.due[0];
+    if (head === undefined) return;
+    conn.dueTimer = setTimeout(() => this.answerDue(conn), Math.max(0, Math.ceil(head.dueAt - nowMs())));
+  }
+
+  private answerDue(conn: Connection): void {
+    conn.dueTimer = null;
+    const now = nowMs();
+    let n = 0;
+    while (n < conn.due.length && (conn.due[n] as { dueAt: number }).dueAt <= now) n++;
+    // conn.write corks the socket for the rest of the tick: these responses leave in one writev.
+    for (const { record } of conn.due.splice(0, n)) {
+      const status = conn.pending.get(record);
+      if (status !== undefined && !conn.closed) this.respond(conn, record, status);
+    }
+    if (!conn.closed) this.armResponses(conn);
   }
 
   /** The submit_sm_resp status, or null to swallow the submit. Sets the record's outcome when accepted. */
