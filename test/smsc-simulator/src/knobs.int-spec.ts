@@ -188,8 +188,8 @@ void describe('knobs', () => {
 });
 
 void describe('latencyMs timing', () => {
-  void it('holds every submit at least latencyMs from its arrival, and answers the ones due together in one write', T, () =>
-    withSimulator({ latencyMs: 50 }, async ({ bound, sim }) => {
+  void it('holds every submit at least latencyMs from its arrival; answers and receipts due together leave in one write', T, () =>
+    withSimulator({ latencyMs: 50, receiptDelayMs: 30 }, async ({ bound, sim }) => {
       const esme = await bound();
       // Writes the simulator's side of the connection hands to the kernel (a write or a writev is one syscall).
       let writes = 0;
@@ -205,10 +205,16 @@ void describe('latencyMs timing', () => {
         // One TCP write of 50 submits: they arrive together, so they fall due together.
         const socket = esme.session.socket;
         socket.cork();
-        const answers = Promise.all(Array.from({ length: 50 }, (_, i) => esme.submit(body(i))));
+        const answers = Promise.all(Array.from({ length: 50 }, (_, i) => esme.submit({ ...body(i), registered_delivery: 1 })));
         socket.uncork();
         const responses = await answers;
         assert.ok(responses.every((r) => r.command_status === smpp.ESME_ROK));
+        const responseWrites = writes;
+        // A timer and a write per submit was 50 syscalls (and as many reads on the ESME's side).
+        assert.ok(responseWrites <= 3, `${responseWrites} writes for 50 responses`);
+        // The receipts, answered together, fall due together too.
+        await esme.deliveries(50);
+        assert.ok(writes - responseWrites <= 3, `${writes - responseWrites} writes for 50 receipts`);
       } finally {
         Object.assign(proto, original);
       }
@@ -216,8 +222,6 @@ void describe('latencyMs timing', () => {
         assert.ok(record.respondedAt !== null);
         assert.ok(record.respondedAt - record.receivedAt >= 50, `held ${(record.respondedAt - record.receivedAt).toFixed(2)} ms`);
       }
-      // A timer and a write per submit was 50 syscalls (and as many reads on the ESME's side).
-      assert.ok(writes <= 3, `${writes} writes for 50 responses`);
     }),
   );
 });

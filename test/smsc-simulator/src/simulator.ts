@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { DueQueue, nowMs } from './due-queue.js';
 import { startHttpApi } from './http-api.js';
 import {
   applyKnobs,
@@ -330,9 +330,8 @@ class Connection {
   submitsReceived = 0;
   /** Submits waiting for their latency-delayed response, with the status they will be answered with. */
   readonly pending = new Map<SubmitRecord, number>();
-  /** The same submits in the order they fall due (receivedAt + latency), answered by one timer. */
-  readonly due: { record: SubmitRecord; dueAt: number }[] = [];
-  dueTimer: NodeJS.Timeout | null = null;
+  /** The same submits until receivedAt + latency: the ones due together are answered in one write. */
+  readonly responses: DueQueue<SubmitRecord>;
   /** deliver_sm sent and not yet acknowledged, by sequence number. */
   readonly unacked = new Map<number, QueuedDeliver>();
   /** Timestamps of submits that passed the throttle check, for the per-second sliding window. */
@@ -346,7 +345,10 @@ class Connection {
     readonly id: number,
     readonly socket: net.Socket,
     readonly remote: string,
-  ) {}
+    answer: (records: SubmitRecord[]) => void,
+  ) {
+    this.responses = new DueQueue(answer);
+  }
 
   get canTransmit(): boolean {
     return !this.closing && (this.bindType === 'transceiver' || this.bindType === 'transmitter');
@@ -389,10 +391,6 @@ class Connection {
     }
     this.socket.write(buf);
   }
-}
-
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 /** mulberry32: tiny, fast, good enough to make load runs reproducible. */
@@ -473,6 +471,13 @@ class Simulator implements SmscSimulator {
 
   private queue: QueuedDeliver[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Receipts until receiptDelayMs after their submit was answered: the ones due together go out in one write. */
+  private readonly receipts = new DueQueue<{ conn: Connection; record: SubmitRecord }>((due) => {
+    for (const { conn, record } of due) {
+      this.receiptsScheduled--;
+      this.route(this.buildReceipt(record), conn);
+    }
+  });
   private receiptsScheduled = 0;
 
   private readonly counters = {
@@ -529,10 +534,17 @@ class Simulator implements SmscSimulator {
 
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const conn = new Connection(
+    const conn: Connection = new Connection(
       this.nextConnectionId++,
       socket,
       `${socket.remoteAddress}:${socket.remotePort}`,
+      // conn.write corks the socket for the rest of the tick: the responses due together leave in one writev.
+      (records) => {
+        for (const record of records) {
+          const status = conn.pending.get(record);
+          if (status !== undefined && !conn.closed) this.respond(conn, record, status);
+        }
+      },
     );
     if (this.stopped) {
       socket.destroy();
@@ -667,8 +679,7 @@ class Simulator implements SmscSimulator {
     conn.closed = true;
     this.connections.delete(conn);
     this.reportUnbind(conn, conn.closeReason);
-    if (conn.dueTimer !== null) clearTimeout(conn.dueTimer);
-    conn.due.length = 0;
+    conn.responses.clear();
     for (const record of conn.pending.keys()) {
       record.responseState = 'connection-lost';
       this.counters.noResponse++;
@@ -729,46 +740,11 @@ class Simulator implements SmscSimulator {
       return;
     }
     if (knobs.latencyMs > 0) {
-      this.holdResponse(conn, record, status, receivedAt + knobs.latencyMs);
+      conn.pending.set(record, status);
+      conn.responses.add(record, receivedAt + knobs.latencyMs);
     } else {
       this.respond(conn, record, status);
     }
-  }
-
-  /**
-   * Holds a submit_sm_resp until dueAt. One timer per connection answers every submit that has fallen due, in
-   * one write: a timer and a write per submit answered each response on its own (a syscall each, and a read
-   * each on the ESME's side), and Node's timer, started from the loop's cached clock, could answer up to a
-   * loop iteration before the latency had passed since the submit arrived.
-   */
-  private holdResponse(conn: Connection, record: SubmitRecord, status: number, dueAt: number): void {
-    conn.pending.set(record, status);
-    // Due times arrive in order unless the latency knob was lowered meanwhile.
-    let at = conn.due.length;
-    while (at > 0 && (conn.due[at - 1] as { dueAt: number }).dueAt > dueAt) at--;
-    conn.due.splice(at, 0, { record, dueAt });
-    if (at === 0) this.armResponses(conn);
-  }
-
-  private armResponses(conn: Connection): void {
-    if (conn.dueTimer !== null) clearTimeout(conn.dueTimer);
-    conn.dueTimer = null;
-    const head = conn.due[0];
-    if (head === undefined) return;
-    conn.dueTimer = setTimeout(() => this.answerDue(conn), Math.max(0, Math.ceil(head.dueAt - nowMs())));
-  }
-
-  private answerDue(conn: Connection): void {
-    conn.dueTimer = null;
-    const now = nowMs();
-    let n = 0;
-    while (n < conn.due.length && (conn.due[n] as { dueAt: number }).dueAt <= now) n++;
-    // conn.write corks the socket for the rest of the tick: these responses leave in one writev.
-    for (const { record } of conn.due.splice(0, n)) {
-      const status = conn.pending.get(record);
-      if (status !== undefined && !conn.closed) this.respond(conn, record, status);
-    }
-    if (!conn.closed) this.armResponses(conn);
   }
 
   /** The submit_sm_resp status, or null to swallow the submit. Sets the record's outcome when accepted. */
@@ -943,12 +919,7 @@ class Simulator implements SmscSimulator {
 
   private scheduleReceipt(conn: Connection, record: SubmitRecord): void {
     this.receiptsScheduled++;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.receiptsScheduled--;
-      this.route(this.buildReceipt(record), conn);
-    }, this.knobState.receiptDelayMs);
-    this.timers.add(timer);
+    this.receipts.add({ conn, record }, nowMs() + this.knobState.receiptDelayMs);
   }
 
   private buildReceipt(record: SubmitRecord): QueuedDeliver {
@@ -1252,6 +1223,7 @@ class Simulator implements SmscSimulator {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.receipts.clear();
     this.receiptsScheduled = 0;
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // A real SMSC going down for maintenance unbinds its ESMEs; give them a moment to answer.
