@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import smpp, { type PDU } from 'smpp';
@@ -182,6 +183,45 @@ void describe('knobs', () => {
       assert.deepEqual(sim.knobs(), before);
       assert.deepEqual(sim.setKnobs({ windowLimit: 10 }).windowLimit, 10);
       assert.deepEqual(sim.setKnobs({ windowLimit: null }).windowLimit, null);
+    }),
+  );
+});
+
+void describe('latencyMs timing', () => {
+  void it('holds every submit at least latencyMs from its arrival; answers and receipts due together leave in one write', T, () =>
+    withSimulator({ latencyMs: 50, receiptDelayMs: 30 }, async ({ bound, sim }) => {
+      const esme = await bound();
+      // Writes the simulator's side of the connection hands to the kernel (a write or a writev is one syscall).
+      let writes = 0;
+      const proto = net.Socket.prototype as unknown as Record<'_write' | '_writev', (this: net.Socket, ...args: unknown[]) => void>;
+      const original = { _write: proto._write, _writev: proto._writev };
+      for (const key of ['_write', '_writev'] as const) {
+        proto[key] = function (this: net.Socket, ...args: unknown[]) {
+          if (this.localPort === sim.port) writes++;
+          original[key].apply(this, args);
+        };
+      }
+      try {
+        // One TCP write of 50 submits: they arrive together, so they fall due together.
+        const socket = esme.session.socket;
+        socket.cork();
+        const answers = Promise.all(Array.from({ length: 50 }, (_, i) => esme.submit({ ...body(i), registered_delivery: 1 })));
+        socket.uncork();
+        const responses = await answers;
+        assert.ok(responses.every((r) => r.command_status === smpp.ESME_ROK));
+        const responseWrites = writes;
+        // A timer and a write per submit was 50 syscalls (and as many reads on the ESME's side).
+        assert.ok(responseWrites <= 3, `${responseWrites} writes for 50 responses`);
+        // The receipts, answered together, fall due together too.
+        await esme.deliveries(50);
+        assert.ok(writes - responseWrites <= 3, `${writes - responseWrites} writes for 50 receipts`);
+      } finally {
+        Object.assign(proto, original);
+      }
+      for (const record of sim.submits()) {
+        assert.ok(record.respondedAt !== null);
+        assert.ok(record.respondedAt - record.receivedAt >= 50, `held ${(record.respondedAt - record.receivedAt).toFixed(2)} ms`);
+      }
     }),
   );
 });

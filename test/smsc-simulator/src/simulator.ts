@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import net from 'node:net';
 import type { Server as HttpServer } from 'node:http';
-import { performance } from 'node:perf_hooks';
+import { DueQueue, nowMs } from './due-queue.js';
 import { startHttpApi } from './http-api.js';
 import {
   applyKnobs,
@@ -328,8 +328,10 @@ class Connection {
   acceptingSubmits = true;
   closeAfter: SubmitRecord | null = null;
   submitsReceived = 0;
-  /** Submits waiting for their latency-delayed response. */
-  readonly pending = new Map<SubmitRecord, NodeJS.Timeout>();
+  /** Submits waiting for their latency-delayed response, with the status they will be answered with. */
+  readonly pending = new Map<SubmitRecord, number>();
+  /** The same submits until receivedAt + latency: the ones due together are answered in one write. */
+  readonly responses: DueQueue<SubmitRecord>;
   /** deliver_sm sent and not yet acknowledged, by sequence number. */
   readonly unacked = new Map<number, QueuedDeliver>();
   /** Timestamps of submits that passed the throttle check, for the per-second sliding window. */
@@ -343,7 +345,10 @@ class Connection {
     readonly id: number,
     readonly socket: net.Socket,
     readonly remote: string,
-  ) {}
+    answer: (records: SubmitRecord[]) => void,
+  ) {
+    this.responses = new DueQueue(answer);
+  }
 
   get canTransmit(): boolean {
     return !this.closing && (this.bindType === 'transceiver' || this.bindType === 'transmitter');
@@ -386,10 +391,6 @@ class Connection {
     }
     this.socket.write(buf);
   }
-}
-
-function nowMs(): number {
-  return performance.timeOrigin + performance.now();
 }
 
 /** mulberry32: tiny, fast, good enough to make load runs reproducible. */
@@ -470,6 +471,13 @@ class Simulator implements SmscSimulator {
 
   private queue: QueuedDeliver[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
+  /** Receipts until receiptDelayMs after their submit was answered: the ones due together go out in one write. */
+  private readonly receipts = new DueQueue<{ conn: Connection; record: SubmitRecord }>((due) => {
+    for (const { conn, record } of due) {
+      this.receiptsScheduled--;
+      this.route(this.buildReceipt(record), conn);
+    }
+  });
   private receiptsScheduled = 0;
 
   private readonly counters = {
@@ -526,10 +534,17 @@ class Simulator implements SmscSimulator {
 
   private accept(socket: net.Socket): void {
     socket.setNoDelay(true);
-    const conn = new Connection(
+    const conn: Connection = new Connection(
       this.nextConnectionId++,
       socket,
       `${socket.remoteAddress}:${socket.remotePort}`,
+      // conn.write corks the socket for the rest of the tick: the responses due together leave in one writev.
+      (records) => {
+        for (const record of records) {
+          const status = conn.pending.get(record);
+          if (status !== undefined && !conn.closed) this.respond(conn, record, status);
+        }
+      },
     );
     if (this.stopped) {
       socket.destroy();
@@ -664,8 +679,8 @@ class Simulator implements SmscSimulator {
     conn.closed = true;
     this.connections.delete(conn);
     this.reportUnbind(conn, conn.closeReason);
-    for (const [record, timer] of conn.pending) {
-      clearTimeout(timer);
+    conn.responses.clear();
+    for (const record of conn.pending.keys()) {
       record.responseState = 'connection-lost';
       this.counters.noResponse++;
     }
@@ -725,8 +740,8 @@ class Simulator implements SmscSimulator {
       return;
     }
     if (knobs.latencyMs > 0) {
-      const timer = setTimeout(() => this.respond(conn, record, status), knobs.latencyMs);
-      conn.pending.set(record, timer);
+      conn.pending.set(record, status);
+      conn.responses.add(record, receivedAt + knobs.latencyMs);
     } else {
       this.respond(conn, record, status);
     }
@@ -904,12 +919,7 @@ class Simulator implements SmscSimulator {
 
   private scheduleReceipt(conn: Connection, record: SubmitRecord): void {
     this.receiptsScheduled++;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      this.receiptsScheduled--;
-      this.route(this.buildReceipt(record), conn);
-    }, this.knobState.receiptDelayMs);
-    this.timers.add(timer);
+    this.receipts.add({ conn, record }, nowMs() + this.knobState.receiptDelayMs);
   }
 
   private buildReceipt(record: SubmitRecord): QueuedDeliver {
@@ -1213,6 +1223,7 @@ class Simulator implements SmscSimulator {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    this.receipts.clear();
     this.receiptsScheduled = 0;
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // A real SMSC going down for maintenance unbinds its ESMEs; give them a moment to answer.
