@@ -18,7 +18,8 @@ run() {
 }
 run "ingest batch" node services/ingest/bench/bench.mjs --duration 10 --warmup 3 --only batch
 run "ingest single" node services/ingest/bench/bench.mjs --duration 10 --warmup 3 --only single
-run "router" node services/router/bench/router-bench.mjs --messages 200000
+run "router, two routing threads" node services/router/bench/router-bench.mjs --messages 200000 --workers 2
+run "router, one thread" node services/router/bench/router-bench.mjs --messages 200000 --workers 0
 run "carrier-dispatch 4 binds 0 ms" env COUNT=30000 BINDS=4 WINDOW=50 LATENCY_MS=0 node services/carrier-dispatch/bench/dispatch-bench.mjs
 for spec in 4:30000 2:20000 1:10000; do
   binds=${spec%%:*} count=${spec##*:}

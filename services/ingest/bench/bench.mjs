@@ -55,7 +55,17 @@ const groupPrefix = `bench-${randomBytes(3).toString('hex')}`;
 const admin = kafka.admin();
 await admin.connect();
 for (const topic of ['sms.public.send-requested.v1', 'sms.public.status-changed.v1']) {
-  const ends = await admin.fetchTopicOffsets(topic);
+  // On a broker that has just created the topics, the first ListOffsets can still answer "not the
+  // leader" (KRaft metadata catching up); kafkajs's admin does not retry it.
+  let ends;
+  for (let attempt = 1; !ends; attempt++) {
+    try {
+      ends = await admin.fetchTopicOffsets(topic);
+    } catch (error) {
+      if (!error.retriable || attempt === 20) throw error;
+      await sleep(500);
+    }
+  }
   await admin.setOffsets({ groupId: `${groupPrefix}.ingest`, topic, partitions: ends.map((e) => ({ partition: e.partition, offset: e.high })) });
 }
 await admin.disconnect();
