@@ -40,6 +40,10 @@ describe('send request validation', () => {
     ]);
   });
 
+  test('a body with U+0000 is refused, naming the field (PostgreSQL cannot store it)', () => {
+    assert.deepEqual(fields({ to: '+447911123456', from: 'ACME', body: 'code\u00001234' }), ['body:invalid_character']);
+  });
+
   test('wrong types are refused', () => {
     assert.deepEqual(fields({ to: 447700900123, from: 'ACME', body: 'x' }), ['to:invalid_type']);
     assert.deepEqual(fields({ to: '+447911123456', from: 'ACME', body: 'x', trafficClass: 'spam' }), ['trafficClass:invalid_value']);

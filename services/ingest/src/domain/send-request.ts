@@ -109,6 +109,10 @@ export function checkAllButRecipient(
   let segments = 1;
   if (req.body.length === 0) {
     problems.push({ field: 'body', code: 'empty_body', message: 'body must not be empty' });
+  } else if (req.body.includes('\u0000')) {
+    // PostgreSQL text and jsonb cannot hold U+0000: accepted, it failed the insert (a 500 for the whole
+    // request) and no carrier would deliver it anyway.
+    problems.push({ field: 'body', code: 'invalid_character', message: 'body must not contain U+0000 (NUL)' });
   } else {
     const analysis = analyze(req.body);
     encoding = analysis.encoding;

@@ -3,9 +3,5 @@ import { RouterAttempts1764300000000 } from './1764300000000-router-attempts.js'
 import { RouterCompliance1764300000001 } from './1764300000001-router-compliance.js';
 import { RouterHeld1764300000002 } from './1764300000002-router-held.js';
 import { RouterTemplates1764300000003 } from './1764300000003-router-templates.js';
-import { RouterAcceptedText1764900000000 } from './1764900000000-router-accepted-text.js';
 
-export const routerMigrations = [
-  RouterInit1764000000000, RouterAttempts1764300000000, RouterCompliance1764300000001, RouterHeld1764300000002, RouterTemplates1764300000003,
-  RouterAcceptedText1764900000000,
-];
+export const routerMigrations = [RouterInit1764000000000, RouterAttempts1764300000000, RouterCompliance1764300000001, RouterHeld1764300000002, RouterTemplates1764300000003];
