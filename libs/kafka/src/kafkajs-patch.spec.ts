@@ -255,15 +255,20 @@ describe('kafkajs 2.2.4 patch: produce encoding', () => {
           assert.equal(record.timestamp, String(firstTimestamp + timestampDeltas[i]));
           assert.deepEqual(record.key, sent.key == null ? null : Buffer.from(sent.key as string | Buffer));
           assert.deepEqual(record.value, sent.value == null ? null : Buffer.from(sent.value as string | Buffer));
+          // kafkajs's decoder collects headers in a plain object, so a header named like an Object.prototype
+          // property (`__proto__`, `constructor`) reads back mangled, in the original as in the patch (the
+          // decoder test below pins that they agree): such names are left out of this round trip.
+          const inherited = (name: string) => name in Object.prototype;
           const expectedHeaders: Record<string, Buffer | Buffer[]> = {};
           for (const [name, value] of Object.entries((sent.headers ?? {}) as Record<string, string | Buffer | (string | Buffer)[]>)) {
+            if (inherited(name)) continue;
             for (const item of Array.isArray(value) ? value : [value]) {
               const prior = expectedHeaders[name];
               const itemBytes = Buffer.from(item);
               expectedHeaders[name] = prior === undefined ? itemBytes : Array.isArray(prior) ? [...prior, itemBytes] : [prior, itemBytes];
             }
           }
-          assert.deepEqual({ ...record.headers }, expectedHeaders);
+          assert.deepEqual(Object.fromEntries(Object.entries(record.headers).filter(([name]) => !inherited(name))), expectedHeaders);
         });
       }),
       { numRuns: 200 },
