@@ -20,6 +20,15 @@ function fakeRepository(options: { failGroup?: number } = {}) {
   return { repository: repository as unknown as MessagesRepository, groups };
 }
 
+/** A service whose repository records the rows of each insert. */
+function recordingService() {
+  const inserted: NewMessage[][] = [];
+  const repository = {
+    insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => void inserted.push(accepted.messages),
+  } as unknown as MessagesRepository;
+  return { service: new AcceptMessagesService(repository, 3600, () => undefined), inserted };
+}
+
 const valid = validateSendRequest({ to: '+447911123456', from: 'ACME', body: 'hi' }, { maxSegments: 10 });
 assert.ok(valid.ok);
 const input = { tenantId: 't', sandbox: false, message: valid.value, source: 'api' as const };
@@ -59,11 +68,7 @@ describe('group commit of single messages', () => {
 
 describe('templates: what accepted messages share travels once', () => {
   test('a batch\'s bare recipients share one template; a recipient with values of its own gets its own', async () => {
-    const inserted: NewMessage[][] = [];
-    const repository = {
-      insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => void inserted.push(accepted.messages),
-    } as unknown as MessagesRepository;
-    const service = new AcceptMessagesService(repository, 3600, () => undefined);
+    const { service, inserted } = recordingService();
     const batch = validateBatchRequest(
       { from: 'ACME', body: 'Sale', trafficClass: 'promotional', recipients: ['+447911000001', '+447911000002', { to: '+447911000003', body: 'Yours' }, '+447911000004'] },
       { maxSegments: 10 },
@@ -107,11 +112,7 @@ describe('templates: what accepted messages share travels once', () => {
   });
 
   test('messages of different tenants or requests never share a template', async () => {
-    const inserted: NewMessage[][] = [];
-    const repository = {
-      insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => void inserted.push(accepted.messages),
-    } as unknown as MessagesRepository;
-    const service = new AcceptMessagesService(repository, 3600, () => undefined);
+    const { service, inserted } = recordingService();
     await service.accept([
       input,
       { ...input, tenantId: 'other' },
@@ -130,11 +131,7 @@ describe('templates: what accepted messages share travels once', () => {
 });
 
 test('accepted messages get time-ordered (version 7) ids, so every table keyed by message id inserts at its index edge', async () => {
-  const inserted: NewMessage[][] = [];
-  const repository = {
-    insertAccepted: async (_tx: EntityManager | undefined, accepted: { messages: NewMessage[] }) => void inserted.push(accepted.messages),
-  } as unknown as MessagesRepository;
-  const service = new AcceptMessagesService(repository, 3600, () => undefined);
+  const { service, inserted } = recordingService();
   const before = Date.now();
   const results = await service.accept([input, input, input]);
   for (const { id } of results) {
