@@ -4,7 +4,9 @@
 //   flock /tmp/bench.lock node services/carrier-dispatch/bench/dispatch-bench.mjs
 //
 // Env: COUNT (messages, default 60000), BINDS (transactional binds, default 4), WINDOW (default 50),
-// LATENCY_MS (simulator latency per response, default 0), PROFILE (write a CPU profile). Prints one JSON line.
+// LATENCY_MS (simulator latency per response, default 0), PROFILE (write a CPU profile), DISPATCH_NODE_ARGS
+// (Node flags for carrier-dispatch, e.g. --trace-gc; its log is in the logs directory), SIMULATOR_NODE_ARGS (the
+// same for the simulator). Prints one JSON line.
 // The headline is submitsPerSecond; steady10to90PerSecond (the rate between the 10th and 90th percentile
 // submit) and simHoldMs are there to read beside it.
 // Throughput is measured from the simulator's own record (receivedAt of accepted submits), from the
@@ -99,6 +101,7 @@ const smppPort = await freePort();
 const simHttp = await freePort();
 const httpPort = await freePort();
 spawnLogged('simulator', [
+  ...(process.env.SIMULATOR_NODE_ARGS ?? '').split(' ').filter(Boolean),
   'test/smsc-simulator/dist/cli.js',
   '--port', String(smppPort),
   '--http-port', String(simHttp),
@@ -124,7 +127,9 @@ writeFileSync(
 );
 // PROFILE=1 writes a V8 CPU profile of carrier-dispatch into the logs directory.
 const profile = process.env.PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
-const dispatcher = spawnLogged('carrier-dispatch', [...profile, 'services/carrier-dispatch/dist/main.js'], {
+// DISPATCH_NODE_ARGS adds Node flags to carrier-dispatch only (e.g. --trace-gc; NODE_OPTIONS refuses some).
+const nodeArgs = (process.env.DISPATCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const dispatcher = spawnLogged('carrier-dispatch', [...profile, ...nodeArgs, 'services/carrier-dispatch/dist/main.js'], {
   KAFKA_BROKERS: requireEnv('KAFKA_BROKERS'),
   DATABASE_URL: database.url,
   GATEWAY_CONFIG_FILE: configFile,
