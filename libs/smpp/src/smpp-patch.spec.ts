@@ -51,6 +51,13 @@ const ascii = fc.string({
   unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)),
   maxLength: 21,
 });
+// Addresses and ids as a sender might pass them: mostly ASCII, sometimes any UTF-16 text (written as latin1).
+const cstring = fc.oneof(
+  ascii,
+  ascii,
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'grapheme', maxLength: 6 }),
+);
 const bytes = (maxLength: number) => fc.uint8Array({ maxLength }).map((a) => Buffer.from(a));
 const gsmText = fc.string({
   unit: fc.constantFrom(
@@ -100,7 +107,7 @@ const tlvFields = fc.record(
     sar_msg_ref_num: fc.integer({ min: 0, max: 0xffff }),
     sar_total_segments: fc.integer({ min: 0, max: 255 }),
     sar_segment_seqnum: fc.integer({ min: 0, max: 255 }),
-    receipted_message_id: ascii,
+    receipted_message_id: cstring,
     message_state: fc.integer({ min: 0, max: 255 }),
     network_error_code: bytes(3),
     message_payload: fc.oneof(bytes(300), gsmText),
@@ -115,9 +122,9 @@ const commands = {
     {
       service_type: ascii,
       source_addr_ton: fc.integer({ min: 0, max: 6 }),
-      source_addr: ascii,
+      source_addr: cstring,
       dest_addr_npi: fc.integer({ min: 0, max: 18 }),
-      destination_addr: ascii,
+      destination_addr: cstring,
       esm_class: fc.constantFrom(0, 3, 0x40),
       registered_delivery: fc.integer({ min: 0, max: 31 }),
       schedule_delivery_time: smppTime,
@@ -129,8 +136,8 @@ const commands = {
   ),
   deliver_sm: fc.record(
     {
-      source_addr: ascii,
-      destination_addr: ascii,
+      source_addr: cstring,
+      destination_addr: cstring,
       esm_class: fc.constantFrom(0, 4, 0x40, 0x44),
       data_coding: fc.constantFrom(0, 1, 3, 8),
       short_message: shortMessage,
@@ -138,18 +145,18 @@ const commands = {
     { requiredKeys: [] },
   ),
   data_sm: fc.record(
-    { source_addr: ascii, destination_addr: ascii, data_coding: fc.constantFrom(0, 8) },
+    { source_addr: cstring, destination_addr: cstring, data_coding: fc.constantFrom(0, 8) },
     { requiredKeys: [] },
   ),
   submit_multi: fc.record(
     {
-      source_addr: ascii,
+      source_addr: cstring,
       dest_address: fc.array(
         fc.oneof(
           fc.record({
             dest_addr_ton: fc.integer({ min: 0, max: 6 }),
             dest_addr_npi: fc.integer({ min: 0, max: 9 }),
-            destination_addr: ascii,
+            destination_addr: cstring,
           }),
           fc.record({ dl_name: ascii }),
         ),
@@ -159,13 +166,13 @@ const commands = {
     },
     { requiredKeys: [] },
   ),
-  submit_sm_resp: fc.record({ message_id: ascii }, { requiredKeys: [] }),
-  deliver_sm_resp: fc.record({ message_id: ascii }, { requiredKeys: [] }),
+  submit_sm_resp: fc.record({ message_id: cstring }, { requiredKeys: [] }),
+  deliver_sm_resp: fc.record({ message_id: cstring }, { requiredKeys: [] }),
   bind_transceiver: fc.record(
-    { system_id: ascii, password: ascii, interface_version: fc.constantFrom(0x34, 0x50) },
+    { system_id: cstring, password: ascii, interface_version: fc.constantFrom(0x34, 0x50) },
     { requiredKeys: [] },
   ),
-  bind_transceiver_resp: fc.record({ system_id: ascii }, { requiredKeys: [] }),
+  bind_transceiver_resp: fc.record({ system_id: cstring }, { requiredKeys: [] }),
   enquire_link: fc.constant({}),
   generic_nack: fc.constant({}),
 } as const;
