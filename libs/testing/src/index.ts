@@ -164,3 +164,20 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * For unit tests: an EventPublisher stand-in that records what is published and, like the real one without
+ * `prevalidated`, parses every payload against its contract, throwing on the first it refuses. A caller that
+ * marks drafts prevalidated (or drops what an event cannot carry) can prove here that its drafts are valid.
+ */
+export function contractCheckingPublisher(): { publisher: EventPublisher; published: { topic: string; payload: unknown }[]; calls: () => number } {
+  const published: { topic: string; payload: unknown }[] = [];
+  let calls = 0;
+  const publishMany = async (requests: { contract: EventContract<unknown>; drafts: { payload: unknown }[] }[]) => {
+    calls++;
+    for (const { contract, drafts } of requests) contract.payload.array().parse(drafts.map((d) => d.payload));
+    for (const { contract, drafts } of requests) for (const d of drafts) published.push({ topic: contract.topic, payload: d.payload });
+    return requests.map(() => []);
+  };
+  return { publisher: { publishMany } as unknown as EventPublisher, published, calls: () => calls };
+}

@@ -5,7 +5,7 @@ import { DispatchConsumer } from './consumers/dispatch.consumer.js';
 import type { CarrierRegistry } from './infra/carrier-registry.js';
 import type { RetryScheduler } from './infra/retry-scheduler.js';
 import type { RetrySettings } from './domain/retry-policy.js';
-import type { RetryHooks } from './application/dispatch.service.js';
+import type { DispatchHooks } from './application/dispatch.service.js';
 import { SubmitLedgerRepository } from './infra/submit-ledger.repository.js';
 
 @Module({})
@@ -13,7 +13,7 @@ export class CarrierDispatchModule {
   static register(
     runtime: ServiceRuntime,
     carriers: CarrierRegistry,
-    retries: { scheduler: RetryScheduler; settings: RetrySettings; hooks?: RetryHooks },
+    retries: { scheduler: RetryScheduler; settings: RetrySettings; hooks?: DispatchHooks },
   ): DynamicModule {
     return {
       module: CarrierDispatchModule,

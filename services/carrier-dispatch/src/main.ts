@@ -27,6 +27,13 @@ const forwarded = new Counter({
 });
 const receipts = new ReceiptForwarder(runtime.publisher, runtime.logger, config.RECEIPT_FLUSH_MS);
 receipts.onForwarded = (kind, count) => forwarded.inc({ kind }, count);
+const dropped = new Counter({
+  name: 'carrier_inbound_dropped_total',
+  help: 'Receipts and mobile-originated messages not forwarded: fields their events cannot carry (see the log)',
+  labelNames: ['kind'],
+  registers: [runtime.metrics],
+});
+receipts.onDropped = (kind) => dropped.inc({ kind });
 
 const carriers = new CarrierRegistry(
   gatewayFile,
@@ -61,6 +68,12 @@ const retryCounter = new Counter({
   labelNames: ['lane', 'reason', 'outcome'],
   registers: [runtime.metrics],
 });
+const unidentifiedCounter = new Counter({
+  name: 'carrier_submits_unidentified_total',
+  help: 'Parts a carrier accepted with an empty or over-long message_id (recorded as unidentified; no receipt can match)',
+  labelNames: ['carrier'],
+  registers: [runtime.metrics],
+});
 // The pool's 10 connections opened before consuming (10 concurrent round trips make the pool open them), so a
 // fresh replica's first dispatch batches do not also wait for connection set-up (SCRAM) on the cold process.
 await Promise.all(Array.from({ length: 10 }, () => runtime.dataSource.query('SELECT 1')));
@@ -85,6 +98,13 @@ await runNestService(
     hooks: {
       onScheduled: (lane, reason) => retryCounter.inc({ lane, reason, outcome: 'scheduled' }),
       onExhausted: (lane, reason) => retryCounter.inc({ lane, reason, outcome: 'exhausted' }),
+      onUnidentifiedSubmit: (carrierId, rawMessageId) => {
+        unidentifiedCounter.inc({ carrier: carrierId });
+        runtime.logger.warn(
+          { carrierId, rawMessageId: rawMessageId.slice(0, 200), rawLength: rawMessageId.length },
+          'carrier accepted a part with an unusable message_id (empty or over 128 characters): it is not resent, but no receipt can match it',
+        );
+      },
     },
   }),
   { port: config.HTTP_PORT, host: config.HTTP_HOST },

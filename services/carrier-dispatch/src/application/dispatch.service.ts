@@ -10,7 +10,7 @@ import {
 import type { ConsumedEvent, EventDraft, EventPublisher } from '@sms/kafka';
 import { SmppCommandError, SmppSessionError, commandStatusName } from '@sms/smpp';
 import { SpanKind, traceparentOf, withSpan } from '@sms/telemetry';
-import { normaliseCarrierMessageId } from '../domain/carrier-message-id.js';
+import { recordableCarrierMessageId } from '../domain/carrier-message-id.js';
 import { classifySessionError, classifySmppStatus, type FailureClass } from '../domain/error-map.js';
 import { decideRetry, type RetrySettings } from '../domain/retry-policy.js';
 import type { CarrierRegistry } from '../infra/carrier-registry.js';
@@ -40,9 +40,11 @@ const severity: Record<FailureClass['disposition'], number> = { retry: 0, failov
 
 export { concatReference } from '../domain/concat-reference.js';
 
-export interface RetryHooks {
+export interface DispatchHooks {
   onScheduled?(lane: TrafficClass, reason: string): void;
   onExhausted?(lane: TrafficClass, reason: string): void;
+  /** A carrier accepted a part but its message_id cannot be recorded (empty or too long): no receipt will match. */
+  onUnidentifiedSubmit?(carrierId: string, rawMessageId: string): void;
 }
 
 export class DispatchService {
@@ -52,7 +54,7 @@ export class DispatchService {
     private readonly publisher: EventPublisher,
     private readonly retries: RetryScheduler,
     private readonly retrySettings: RetrySettings,
-    private readonly retryHooks: RetryHooks = {},
+    private readonly hooks: DispatchHooks = {},
   ) {}
 
   async dispatch(batch: ConsumedEvent<DispatchPayload>[]): Promise<void> {
@@ -149,7 +151,8 @@ export class DispatchService {
               mine.map((part) =>
                 route.submit(part.request).then(
                   (answer) => {
-                    const carrierMessageId = normaliseCarrierMessageId(answer.messageId);
+                    const { id: carrierMessageId, identified } = recordableCarrierMessageId(answer.messageId, messageId, part.index);
+                    if (!identified) this.hooks.onUnidentifiedSubmit?.(p.carrierId, answer.messageId);
                     record({ messageId, partIndex: part.index, state: 'submitted', carrierMessageId });
                     return { index: part.index, carrierMessageId, submittedAt: new Date() };
                   },
@@ -190,7 +193,9 @@ export class DispatchService {
     const scheduled = await this.planRetries(transient, failed);
     await this.retries.schedule(scheduled);
     await this.publisher.publishMany([
-      { contract: SubmittedV1, drafts: submitted },
+      // Built only from the validated dispatch event (the same field limits as `submitted`), ISO dates and
+      // recordable carrier ids, so the publisher's own schema check (a zod parse a message) is skipped.
+      { contract: SubmittedV1, drafts: submitted, prevalidated: true },
       // Each lane's failures to its own topic, so a promotional failure storm never delays an OTP's failover.
       ...trafficClasses.map((lane) => ({ contract: dispatchFailedTopicByLane[lane], drafts: failed.filter((d) => d.payload.trafficClass === lane) })),
     ]);
@@ -224,9 +229,9 @@ export class DispatchService {
           reason: failure.failure.reason,
           traceparent: traceparentOf(event.context),
         });
-        this.retryHooks.onScheduled?.(p.trafficClass, failure.failure.reason);
+        this.hooks.onScheduled?.(p.trafficClass, failure.failure.reason);
       } else {
-        this.retryHooks.onExhausted?.(p.trafficClass, failure.failure.reason);
+        this.hooks.onExhausted?.(p.trafficClass, failure.failure.reason);
         const why = decision.why === 'attempts_exhausted' ? `after ${retriesSoFar} retries` : 'no time left in the validity period to retry';
         failed.push(this.failure(event, { ...failure, message: `${failure.message} (${why})` }));
       }
@@ -259,7 +264,12 @@ export class DispatchService {
         trafficClass: p.trafficClass,
         parts: parts
           .sort((a, b) => a.index - b.index)
-          .map((x) => ({ index: x.index, carrierMessageId: x.carrierMessageId, submittedAt: x.submittedAt.toISOString() })),
+          // A ledger row of an earlier release may hold an id the event cannot carry (e.g. empty).
+          .map((x) => ({
+            index: x.index,
+            carrierMessageId: recordableCarrierMessageId(x.carrierMessageId, event.envelope.messageId!, x.index).id,
+            submittedAt: x.submittedAt.toISOString(),
+          })),
         totalParts: total,
         acceptedAt: p.acceptedAt,
         validUntil: p.validUntil,

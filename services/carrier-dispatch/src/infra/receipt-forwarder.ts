@@ -3,7 +3,10 @@ import type { EventDraft, EventPublisher } from '@sms/kafka';
 import type { Logger } from '@sms/platform';
 import { decodeShortMessage } from '@sms/sms-text';
 import type { SmppDeliver } from '@sms/smpp';
-import { normaliseCarrierMessageId } from '../domain/carrier-message-id.js';
+import { MAX_CARRIER_MESSAGE_ID_LENGTH, normaliseCarrierMessageId } from '../domain/carrier-message-id.js';
+
+/** moReceived's limit for sender and recipient (SMPP addresses are at most 21 octets; a broken SMSC may send more). */
+const MAX_MO_ADDRESS_LENGTH = 32;
 
 /**
  * Receipts off the hot path: the session has already answered deliver_sm; here the receipt is only
@@ -16,6 +19,8 @@ export class ReceiptForwarder {
   private timer?: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
   onForwarded?: (kind: 'receipt' | 'mo', count: number) => void;
+  /** A receipt or MO whose fields its event cannot carry (logged, not forwarded). */
+  onDropped?: (kind: 'receipt' | 'mo') => void;
 
   constructor(
     private readonly publisher: EventPublisher,
@@ -28,15 +33,22 @@ export class ReceiptForwarder {
     const receivedAt = deliver.receivedAt.toISOString();
     if (deliver.isReceipt) {
       const rawId = deliver.receiptedMessageId ?? deliver.receipt?.id;
-      if (!rawId) {
-        this.logger.warn({ carrierId }, 'receipt without a message id: nothing to correlate, not forwarded');
+      const carrierMessageId = rawId ? normaliseCarrierMessageId(rawId) : '';
+      // Every draft must pass its event's schema: one that did not would fail each publish of the batch it is
+      // in, and the retry below would hold every later receipt behind it for ever.
+      if (carrierMessageId.length === 0 || carrierMessageId.length > MAX_CARRIER_MESSAGE_ID_LENGTH) {
+        this.logger.warn(
+          { carrierId, rawId: rawId?.slice(0, 200), rawLength: rawId?.length ?? 0 },
+          'receipt without a usable message id (missing, blank or over 128 characters): nothing to correlate, not forwarded',
+        );
+        this.onDropped?.('receipt');
         return;
       }
       this.receipts.push({
         tenantId: UNKNOWN_TENANT,
         payload: {
           carrierId,
-          carrierMessageId: normaliseCarrierMessageId(rawId),
+          carrierMessageId,
           messageState: deliver.messageState,
           networkErrorCode: deliver.networkErrorCode
             ? `${deliver.networkErrorCode.networkType}:${deliver.networkErrorCode.errorCode}`
@@ -46,9 +58,19 @@ export class ReceiptForwarder {
         },
       });
     } else {
+      const from = deliver.sourceAddr || '?';
+      const to = deliver.destinationAddr || '?';
+      if (from.length > MAX_MO_ADDRESS_LENGTH || to.length > MAX_MO_ADDRESS_LENGTH) {
+        this.logger.error(
+          { carrierId, from: from.slice(0, 64), to: to.slice(0, 64) },
+          'mobile-originated message with an address over 32 characters (SMPP allows 21): not forwarded',
+        );
+        this.onDropped?.('mo');
+        return;
+      }
       this.mos.push({
         tenantId: UNKNOWN_TENANT,
-        payload: { carrierId, from: deliver.sourceAddr || '?', to: deliver.destinationAddr || '?', text: text.slice(0, 2000), receivedAt },
+        payload: { carrierId, from, to, text: text.slice(0, 2000), receivedAt },
       });
     }
     this.timer ??= setTimeout(() => void this.flush(), this.flushMs);
@@ -64,9 +86,11 @@ export class ReceiptForwarder {
     this.flushing = this.flushing.then(async () => {
       for (let attempt = 1; ; attempt++) {
         try {
+          // accept() built every draft within its schema's limits (carrier ids from the validated config, ids and
+          // addresses checked, texts cut to length, ISO dates), so the publisher skips its zod parse a receipt.
           await this.publisher.publishMany([
-            { contract: DlrReceivedV1, drafts: receipts },
-            { contract: MoReceivedV1, drafts: mos },
+            { contract: DlrReceivedV1, drafts: receipts, prevalidated: true },
+            { contract: MoReceivedV1, drafts: mos, prevalidated: true },
           ]);
           this.onForwarded?.('receipt', receipts.length);
           this.onForwarded?.('mo', mos.length);
