@@ -8,7 +8,8 @@
 // (Node flags for carrier-dispatch, e.g. --trace-gc; its log is in the logs directory), SIMULATOR_NODE_ARGS (the
 // same for the simulator). Prints one JSON line.
 // The headline is submitsPerSecond; steady10to90PerSecond (the rate between the 10th and 90th percentile
-// submit) and simHoldMs are there to read beside it.
+// submit), simHoldMs and answerToNextSubmitMs (the part of a round trip spent outside the simulator) are there to
+// read beside it.
 // Throughput is measured from the simulator's own record (receivedAt of accepted submits), from the
 // first to the last submit, so start-up and topic pre-fill do not count.
 import { spawn } from 'node:child_process';
@@ -162,9 +163,13 @@ const duplicates = (await (await fetch(`http://127.0.0.1:${simHttp}/duplicates`)
 const buckets = [];
 const holds = [];
 const receivedTimes = [];
+const byConnection = new Map();
 for (let offset = 0; offset < total; offset += 5000) {
   for (const r of await page(offset, 5000)) {
     receivedTimes.push(r.receivedAt);
+    if (!byConnection.has(r.connectionId)) byConnection.set(r.connectionId, { received: [], responded: [] });
+    byConnection.get(r.connectionId).received.push(r.receivedAt);
+    if (r.respondedAt !== null) byConnection.get(r.connectionId).responded.push(r.respondedAt);
     if (r.respondedAt !== null) holds.push(r.respondedAt - r.receivedAt);
     const b = Math.floor((r.receivedAt - first.receivedAt) / 250);
     buckets[b] = (buckets[b] ?? 0) + 1;
@@ -177,6 +182,23 @@ holds.sort((a, b) => a - b);
 const holdMs = holds.length
   ? { mean: Math.round((holds.reduce((a, b) => a + b, 0) / holds.length) * 10) / 10, p50: Math.round(holds[holds.length >> 1] * 10) / 10, p99: Math.round(holds[Math.floor(holds.length * 0.99)] * 10) / 10 }
   : null;
+
+// The round trip outside the simulator's hold: for each answer, how long until the next submit arrived on the same
+// bind (with its window full, that submit took the answered one's slot). The answers of the last 10 % are left out:
+// no submit follows them once the topic is drained.
+const gaps = [];
+for (const { received, responded } of byConnection.values()) {
+  received.sort((a, b) => a - b);
+  responded.sort((a, b) => a - b);
+  let next = 0;
+  for (const answeredAt of responded.slice(0, Math.floor(responded.length * 0.9))) {
+    while (next < received.length && received[next] < answeredAt) next++;
+    if (next < received.length) gaps.push(received[next] - answeredAt);
+  }
+}
+gaps.sort((a, b) => a - b);
+const pct = (q) => Math.round(gaps[Math.min(gaps.length - 1, Math.floor(gaps.length * q))] * 10) / 10;
+const answerToNextSubmitMs = gaps.length ? { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99) } : null;
 
 // Not the headline: the rate between the 10th and the 90th percentile submit, i.e. without the cold start and the
 // tail where fewer partitions are left than binds can take (a steady-state figure to read beside the headline).
@@ -202,6 +224,7 @@ console.log(
     expectedByLittlesLaw: LATENCY_MS > 0 ? Math.round((BINDS * WINDOW * 1000) / LATENCY_MS) : null,
     prefillMs: Math.round(fillMs),
     simHoldMs: holdMs,
+    answerToNextSubmitMs,
     steady10to90PerSecond: steadyPerSecond,
     per250ms,
     logs: dir,
