@@ -127,3 +127,37 @@ void test('data_coding alphabets and short message decoding', () => {
   assert.equal(decodeShortMessage(Uint8Array.of(0xe9), { dataCoding: 3 }).text, 'é');
   assert.equal(decodeShortMessage(Uint8Array.of(1, 2), { dataCoding: 4 }).text, undefined);
 });
+
+void test('property: any septets (escapes, unknown extensions, high bits, texts longer than one chunk) decode character by character', () => {
+  // The table as 3GPP TS 23.038 lists it, and its extension table by septet: the reference decodes one character
+  // at a time, as decodeGsm7 did before it built the string in one go.
+  const basic =
+    '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?' +
+    '¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+  const extension: Record<number, string> = { 0x0a: '\f', 0x14: '^', 0x28: '{', 0x29: '}', 0x2f: '\\', 0x3c: '[', 0x3d: '~', 0x3e: ']', 0x40: '|', 0x65: '€' };
+  const reference = (septets: Uint8Array): string => {
+    let text = '';
+    for (let i = 0; i < septets.length; i++) {
+      const septet = septets[i]! & 0x7f;
+      if (septet !== 0x1b) {
+        text += basic[septet];
+        continue;
+      }
+      if (i + 1 >= septets.length) break;
+      const next = septets[++i]! & 0x7f;
+      text += extension[next] ?? (next === 0x1b ? ' ' : basic[next]);
+    }
+    return text;
+  };
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 200 }),
+        fc.uint8Array({ minLength: 4000, maxLength: 9000 }),
+        fc.array(fc.constantFrom(0x1b, 0x0a, 0x65, 0x3c, 0x41, 0x9b, 0x00), { maxLength: 60 }).map((a) => Uint8Array.from(a)),
+      ),
+      (septets) => assert.equal(decodeGsm7(septets), reference(septets)),
+    ),
+    { numRuns: 300 },
+  );
+});
