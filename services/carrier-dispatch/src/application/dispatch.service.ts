@@ -73,8 +73,8 @@ export class DispatchService {
     const failed: EventDraft<DispatchFailedPayload>[] = [];
     const transient: { event: ConsumedEvent<DispatchPayload>; failure: SubmitFailure }[] = [];
     const recorded: Promise<void>[] = [];
-    const record = (outcome: Parameters<SubmitLedgerRepository['recordSoon']>[0]) => {
-      const written = this.ledger.recordSoon(outcome);
+    const record = (outcome: Parameters<SubmitLedgerRepository['recordSoon']>[0], lane: TrafficClass) => {
+      const written = this.ledger.recordSoon(outcome, lane);
       // Awaited below with the others; until then a failed write must not count as an unhandled rejection.
       written.catch(() => undefined);
       recorded.push(written);
@@ -153,12 +153,12 @@ export class DispatchService {
                   (answer) => {
                     const { id: carrierMessageId, identified } = recordableCarrierMessageId(answer.messageId, messageId, part.index);
                     if (!identified) this.hooks.onUnidentifiedSubmit?.(p.carrierId, answer.messageId);
-                    record({ messageId, partIndex: part.index, state: 'submitted', carrierMessageId });
+                    record({ messageId, partIndex: part.index, state: 'submitted', carrierMessageId }, p.trafficClass);
                     return { index: part.index, carrierMessageId, submittedAt: new Date() };
                   },
                   (error: unknown) => {
                     const failure = this.classify(error);
-                    record({ messageId, partIndex: part.index, state: 'failed', error: failure.message.slice(0, 500) });
+                    record({ messageId, partIndex: part.index, state: 'failed', error: failure.message.slice(0, 500) }, p.trafficClass);
                     return failure;
                   },
                 ),

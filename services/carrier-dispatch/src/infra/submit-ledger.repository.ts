@@ -1,3 +1,4 @@
+import type { TrafficClass } from '@sms/contracts';
 import type { DataSource } from 'typeorm';
 
 export interface LedgerRow {
@@ -18,29 +19,40 @@ export interface PartOutcome {
   error?: string;
 }
 
+type QueuedOutcome = { outcome: PartOutcome; resolve: () => void; reject: (error: unknown) => void };
+
 export class SubmitLedgerRepository {
-  private queued: { outcome: PartOutcome; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  private flushing = false;
+  /**
+   * One group-commit queue per lane: a promotional blast's outcome UPDATE (up to 2,000 rows) must not hold an
+   * OTP's outcome, whose dispatch batch (and the next OTP slice of its partition) waits for it to be recorded.
+   */
+  private readonly lanes = new Map<TrafficClass, { queued: QueuedOutcome[]; flushing: boolean }>();
 
   constructor(private readonly db: DataSource) {}
 
   /**
-   * Records one part's outcome as soon as its answer arrives (group commit: outcomes arriving while a write
-   * is under way go in the next one), so a crash can resend at most the parts still in flight, not a whole
-   * batch's. Resolves once the outcome is in the database.
+   * Records one part's outcome as soon as its answer arrives (group commit: outcomes of a lane arriving while
+   * its write is under way go in the next one), so a crash can resend at most the parts still in flight, not
+   * a whole batch's. Resolves once the outcome is in the database.
    */
-  recordSoon(outcome: PartOutcome): Promise<void> {
+  recordSoon(outcome: PartOutcome, lane: TrafficClass): Promise<void> {
+    let queue = this.lanes.get(lane);
+    if (!queue) {
+      queue = { queued: [], flushing: false };
+      this.lanes.set(lane, queue);
+    }
+    const pending = queue;
     return new Promise<void>((resolve, reject) => {
-      this.queued.push({ outcome, resolve, reject });
-      if (!this.flushing) void this.flush();
+      pending.queued.push({ outcome, resolve, reject });
+      if (!pending.flushing) void this.flush(pending);
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
+  private async flush(queue: { queued: QueuedOutcome[]; flushing: boolean }): Promise<void> {
+    queue.flushing = true;
     try {
-      while (this.queued.length > 0) {
-        const batch = this.queued.splice(0, 2000);
+      while (queue.queued.length > 0) {
+        const batch = queue.queued.splice(0, 2000);
         try {
           await this.record(batch.map((q) => q.outcome));
           for (const q of batch) q.resolve();
@@ -49,7 +61,7 @@ export class SubmitLedgerRepository {
         }
       }
     } finally {
-      this.flushing = false;
+      queue.flushing = false;
     }
   }
 
