@@ -77,6 +77,8 @@ export class ReceiptForwarder {
   }
 
   flush(): Promise<void> {
+    // Called directly too (shutdown): the pending timer must not fire later or keep the process alive.
+    clearTimeout(this.timer);
     this.timer = undefined;
     const receipts = this.receipts;
     const mos = this.mos;
