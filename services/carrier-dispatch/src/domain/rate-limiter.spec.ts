@@ -12,7 +12,7 @@ async function sendFor(limiter: AimdRateLimiter, clock: ReturnType<typeof fakeCl
   const end = clock.t + ms;
   let sent = 0;
   while (clock.t < end) {
-    await limiter.acquire();
+    await limiter.acquire('transactional');
     if (clock.t < end) sent++;
   }
   return sent;
@@ -46,13 +46,13 @@ test('recovers additively to the ceiling when throttling stops', async () => {
   limiter.onThrottled();
   assert.equal(limiter.currentMps, 50);
   clock.t += 1000;
-  await limiter.acquire();
+  await limiter.acquire('transactional');
   assert.equal(limiter.currentMps, 60);
   clock.t += 3000;
-  await limiter.acquire();
+  await limiter.acquire('transactional');
   assert.equal(limiter.currentMps, 90);
   clock.t += 10_000;
-  await limiter.acquire();
+  await limiter.acquire('transactional');
   assert.equal(limiter.currentMps, 100);
 });
 
@@ -73,7 +73,7 @@ test('a late wake-up (busy event loop) does not turn into a burst above the rate
   const sentAt: number[] = [];
   const end = clock.t + 1000;
   while (clock.t < end) {
-    await limiter.acquire();
+    await limiter.acquire('transactional');
     sentAt.push(clock.t);
   }
   // At most the burst (5) plus 100 per second, not 200 "owed" sends.
@@ -97,4 +97,17 @@ test('shares by owned partitions add up to the carrier mps across replicas', () 
   assert.equal(shareOfMps(300, [{ owned: 2, total: 6 }]), 100);
   assert.equal(shareOfMps(300, [{ owned: 0, total: 6 }]), 0);
   assert.equal(shareOfMps(300, []), 300);
+});
+
+test('a freed token goes to a waiting OTP before the promotional and transactional submits queued earlier', async () => {
+  // A real clock scaled down: 100 mps, no burst, so each token takes 10 ms and waiters really queue.
+  const limiter = new AimdRateLimiter({ ceilingMps: 100, burstMs: 0 });
+  const order: string[] = [];
+  const waiting: Promise<void>[] = [];
+  for (let i = 0; i < 5; i++) waiting.push(limiter.acquire('promotional').then(() => void order.push(`promotional-${i}`)));
+  for (let i = 0; i < 2; i++) waiting.push(limiter.acquire('transactional').then(() => void order.push(`transactional-${i}`)));
+  waiting.push(limiter.acquire('otp').then(() => void order.push('otp')));
+  await Promise.all(waiting);
+  // The first token went before the others queued (there was one in the bucket); after it, by lane priority.
+  assert.deepEqual(order, ['promotional-0', 'otp', 'transactional-0', 'transactional-1', 'promotional-1', 'promotional-2', 'promotional-3', 'promotional-4']);
 });

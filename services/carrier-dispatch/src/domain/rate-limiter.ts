@@ -1,3 +1,8 @@
+import type { TrafficClass } from '@sms/contracts';
+
+/** The order lanes get tokens in when several wait. */
+const LANE_PRIORITY: readonly TrafficClass[] = ['otp', 'transactional', 'promotional'];
+
 /**
  * Messages-per-second limit for one carrier on this replica, with AIMD adaptation:
  * - the ceiling is this replica's share of the carrier's `mps` (see `shareOfMps`), so the sum over
@@ -7,9 +12,13 @@
  * - every `increaseIntervalMs` without throttling adds `increaseFraction` of the ceiling back, so the
  *   rate recovers when the carrier does.
  *
- * `acquire()` is a token bucket with a small burst; callers wait for a token, which is the back-pressure
- * on the lane's consumer. Time is injectable for unit tests.
+ * `acquire(lane)` is a token bucket with a small burst; callers wait for a token, which is the back-pressure
+ * on the lane's consumer. The bucket is the carrier's, shared by its three lanes, and a freed token goes to the
+ * most urgent lane waiting (OTP, then transactional, then promotional; in order within a lane): with one
+ * queue for all, an OTP waited behind every promotional submit already waiting for a token, seconds at a
+ * carrier's real mps during a campaign. Time is injectable for unit tests.
  */
+
 export interface AimdOptions {
   ceilingMps: number;
   /** Lowest rate it backs off to, as a fraction of the ceiling. */
@@ -29,7 +38,9 @@ export class AimdRateLimiter {
   private rate: number;
   private tokens = 1;
   private lastRefill: number;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly waiting: Record<TrafficClass, (() => void)[]> = { otp: [], transactional: [], promotional: [] };
+  private waiters = 0;
+  private serving = false;
   private lastDecrease = -Infinity;
   private lastIncrease: number;
   private readonly floorFraction: number;
@@ -74,28 +85,50 @@ export class AimdRateLimiter {
 
   /**
    * Waits for a token. A token bucket holding at most `burstMs` worth of tokens: however late a waiter
-   * wakes (a busy event loop), no more than rate x t + burst sends happen in any span t. Waiters are served
-   * in order.
+   * wakes (a busy event loop), no more than rate x t + burst sends happen in any span t. Waiters get tokens by
+   * lane priority, in order within a lane.
    */
-  acquire(): Promise<void> {
-    const turn = this.chain.then(() => this.take());
-    this.chain = turn;
-    return turn;
+  acquire(lane: TrafficClass): Promise<void> {
+    if (this.waiters === 0 && this.takeToken()) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.waiting[lane].push(resolve);
+      this.waiters++;
+      if (!this.serving) void this.serve();
+    });
   }
 
-  private async take(): Promise<void> {
-    for (;;) {
-      const now = this.now();
-      this.maybeIncrease(now);
-      const capacity = Math.max(1, (this.rate * this.burstMs) / 1000);
-      this.tokens = Math.min(capacity, this.tokens + ((now - this.lastRefill) * this.rate) / 1000);
-      this.lastRefill = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
+  /** Hands tokens to waiters as they come, most urgent lane first, until none waits. */
+  private async serve(): Promise<void> {
+    this.serving = true;
+    try {
+      while (this.waiters > 0) {
+        if (this.takeToken()) {
+          this.waiters--;
+          for (const lane of LANE_PRIORITY) {
+            const next = this.waiting[lane].shift();
+            if (next) {
+              next();
+              break;
+            }
+          }
+          continue;
+        }
+        await this.sleep(Math.max(1, ((1 - this.tokens) * 1000) / this.rate));
       }
-      await this.sleep(Math.max(1, ((1 - this.tokens) * 1000) / this.rate));
+    } finally {
+      this.serving = false;
     }
+  }
+
+  private takeToken(): boolean {
+    const now = this.now();
+    this.maybeIncrease(now);
+    const capacity = Math.max(1, (this.rate * this.burstMs) / 1000);
+    this.tokens = Math.min(capacity, this.tokens + ((now - this.lastRefill) * this.rate) / 1000);
+    this.lastRefill = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
   }
 
   /** The carrier said slow down. */

@@ -160,7 +160,7 @@ export class SmppCarrierRoute implements CarrierRoute {
     if (this.breaker.opened) throw new BreakerOpenError(this.name);
     await this.admission.admit();
     try {
-      await this.limiter?.acquire();
+      await this.limiter?.acquire(this.lane);
       if (this.breaker.opened) throw new BreakerOpenError(this.name);
       return await this.breaker.fire(request);
     } catch (error) {

@@ -102,7 +102,7 @@ export class HttpCarrierRoute implements CarrierRoute {
     if (this.breaker.opened) throw new BreakerOpenError(this.name);
     await this.admission.admit();
     try {
-      await this.limiter?.acquire();
+      await this.limiter?.acquire(this.lane);
       if (this.breaker.opened) throw new BreakerOpenError(this.name);
       return await this.breaker.fire(part.message);
     } catch (error) {
