@@ -216,8 +216,16 @@ logger.config.level = WARN
 }
 
 /** Kafka cluster ids are 16 random bytes, URL-safe base64 without padding (what `kafka-storage random-uuid` prints). */
-function randomClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A KRaft cluster id: 16 random bytes, base64url, as `kafka-storage random-uuid` prints. Kafka's own
+ * Uuid.randomUuid() draws again when the text starts with '-', because the storage tool's argument parser
+ * reads `--cluster-id -AbC...` as a missing value; one id in 64 did, and failed a CI run's broker format.
+ */
+export function randomClusterId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 // Heap for a 2-core/24 GB box shared with five Node services; GC flags follow kafka-run-class.sh.
