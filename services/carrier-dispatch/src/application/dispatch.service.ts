@@ -17,7 +17,7 @@ import type { CarrierRegistry } from '../infra/carrier-registry.js';
 import { HttpCarrierError } from '../infra/http-carrier-route.js';
 import { BreakerOpenError, type PartRequest } from '../infra/route.js';
 import type { RetryScheduler, ScheduledRetry } from '../infra/retry-scheduler.js';
-import type { SubmitLedgerRepository } from '../infra/submit-ledger.repository.js';
+import type { LedgerRow, SubmitLedgerRepository } from '../infra/submit-ledger.repository.js';
 
 /**
  * What to do with a part that was in flight when a previous process died (claimed, never answered):
@@ -45,6 +45,18 @@ export interface DispatchHooks {
   onExhausted?(lane: TrafficClass, reason: string): void;
   /** A carrier accepted a part but its message_id cannot be recorded (empty or too long): no receipt will match. */
   onUnidentifiedSubmit?(carrierId: string, rawMessageId: string): void;
+}
+
+/**
+ * A part the ledger holds as submitted, as the `submitted` event carries it. A row of an earlier release may hold
+ * an id the event cannot carry (e.g. empty): it goes through the same rule as a fresh answer.
+ */
+function submittedPartOf(row: LedgerRow): { index: number; carrierMessageId: string; submittedAt: Date } {
+  return {
+    index: row.partIndex,
+    carrierMessageId: recordableCarrierMessageId(row.carrierMessageId ?? '', row.messageId, row.partIndex).id,
+    submittedAt: row.submittedAt!,
+  };
 }
 
 export class DispatchService {
@@ -107,7 +119,7 @@ export class DispatchService {
       const done = rows.filter((r) => r.state === 'submitted');
       if (done.length === total) {
         // Already accepted by a carrier (redelivery after a crash or rebalance): never send again.
-        submitted.push(this.submittedDraft(event, done.map((r) => ({ index: r.partIndex, carrierMessageId: r.carrierMessageId!, submittedAt: r.submittedAt! })), total));
+        submitted.push(this.submittedDraft(event, done.map(submittedPartOf), total));
         continue;
       }
       const inFlight = rows.filter((r) => r.state === 'in_flight');
@@ -180,9 +192,7 @@ export class DispatchService {
               else failed.push(this.failure(event, firstFailure));
               return;
             }
-            const previously = (rowsByMessage.get(messageId) ?? [])
-              .filter((r) => r.state === 'submitted')
-              .map((r) => ({ index: r.partIndex, carrierMessageId: r.carrierMessageId!, submittedAt: r.submittedAt! }));
+            const previously = (rowsByMessage.get(messageId) ?? []).filter((r) => r.state === 'submitted').map(submittedPartOf);
             submitted.push(this.submittedDraft(event, [...previously, ...newlySubmitted], total));
           },
         );
@@ -264,12 +274,7 @@ export class DispatchService {
         trafficClass: p.trafficClass,
         parts: parts
           .sort((a, b) => a.index - b.index)
-          // A ledger row of an earlier release may hold an id the event cannot carry (e.g. empty).
-          .map((x) => ({
-            index: x.index,
-            carrierMessageId: recordableCarrierMessageId(x.carrierMessageId, event.envelope.messageId!, x.index).id,
-            submittedAt: x.submittedAt.toISOString(),
-          })),
+          .map((x) => ({ index: x.index, carrierMessageId: x.carrierMessageId, submittedAt: x.submittedAt.toISOString() })),
         totalParts: total,
         acceptedAt: p.acceptedAt,
         validUntil: p.validUntil,

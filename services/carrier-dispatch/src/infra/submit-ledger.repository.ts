@@ -36,15 +36,11 @@ export class SubmitLedgerRepository {
    * a whole batch's. Resolves once the outcome is in the database.
    */
   recordSoon(outcome: PartOutcome, lane: TrafficClass): Promise<void> {
-    let queue = this.lanes.get(lane);
-    if (!queue) {
-      queue = { queued: [], flushing: false };
-      this.lanes.set(lane, queue);
-    }
-    const pending = queue;
+    const queue = this.lanes.get(lane) ?? { queued: [], flushing: false };
+    this.lanes.set(lane, queue);
     return new Promise<void>((resolve, reject) => {
-      pending.queued.push({ outcome, resolve, reject });
-      if (!pending.flushing) void this.flush(pending);
+      queue.queued.push({ outcome, resolve, reject });
+      if (!queue.flushing) void this.flush(queue);
     });
   }
 
