@@ -32,7 +32,7 @@ import {
   uniqueSuffix,
 } from '@sms/testing';
 import { loadDlrProcessorConfig } from './config/dlr-processor.config.js';
-import { signCarrierBody } from './domain/http-receipt.js';
+import { normaliseCarrierMessageId, signCarrierBody } from './domain/http-receipt.js';
 import { EXPIRE_OVERDUE_SQL } from './infra/dlr.repository.js';
 import { startDlrProcessor, type RunningDlrProcessor } from './service.js';
 
@@ -484,10 +484,16 @@ describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     return { status: response.status, type: response.headers.get('content-type') ?? '', json: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
   };
 
-  // Submitted parts carry the id as carrier-dispatch normalises it (lower case); carriers may send it in upper case.
+  // Submitted parts carry the id as carrier-dispatch normalises it (lower case, no leading zeros); the carrier
+  // sends it in upper case and zero-padded. The random ids start with a zero one time in sixteen: normalising
+  // the submitted side (not merely lower-casing it) keeps that case from failing the suite now and then.
   const newHttpIds = (count: number) => {
     const ids = newIds(count);
-    return { messageId: ids.messageId, carrierIds: ids.carrierIds.map((c) => c.toLowerCase()), asSent: ids.carrierIds };
+    return {
+      messageId: ids.messageId,
+      carrierIds: ids.carrierIds.map(normaliseCarrierMessageId),
+      asSent: ids.carrierIds.map((c) => `00${c}`),
+    };
   };
 
   void test('HTTP carrier receipts: signed JSON is normalised and applied like an SMPP receipt', async () => {
