@@ -11,6 +11,17 @@ test('case and leading zeros do not matter', () => {
   assert.equal(normaliseCarrierMessageId('00AB12'), normaliseCarrierMessageId('ab12'));
 });
 
+test('normalising twice changes nothing (zeros before a space are kept: stripping them exposed the space to the next trim)', () => {
+  assert.equal(normaliseCarrierMessageId('0 !'), '0 !');
+  fc.assert(
+    fc.property(fc.string({ maxLength: 40 }), fc.constantFrom('as-is', 'hex', 'decimal'), (raw, format) => {
+      const once = normaliseCarrierMessageId(raw, format);
+      assert.equal(normaliseCarrierMessageId(once, format), once);
+    }),
+    { examples: [['0 !', 'as-is'], ['00\t7', 'as-is'], [' 000 ', 'decimal']], numRuns: 2000 },
+  );
+});
+
 test('hex and decimal forms of one id meet when the carrier format is declared', () => {
   assert.equal(normaliseCarrierMessageId('0000FF', 'hex'), 'ff');
   assert.equal(normaliseCarrierMessageId('000255', 'decimal'), '255');
@@ -38,5 +49,6 @@ test('recording is idempotent: an id read back from the ledger maps to itself', 
       assert.equal(recordableCarrierMessageId(once, messageId, part).id, once);
       assert.ok(once.length >= 1 && once.length <= MAX_CARRIER_MESSAGE_ID_LENGTH);
     }),
+    { examples: [['0 !', '0190a7e2-0000-7000-8000-000000000001', 0]] },
   );
 });

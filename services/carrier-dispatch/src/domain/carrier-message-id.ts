@@ -8,7 +8,7 @@ export function normaliseCarrierMessageId(raw: string, format: CarrierIdFormat =
   const trimmed = raw.trim();
   if (format === 'decimal' && /^\d+$/.test(trimmed)) return BigInt(trimmed).toString(10);
   if (format === 'hex' && /^[0-9a-f]+$/i.test(trimmed)) return BigInt(`0x${trimmed}`).toString(16);
-  return trimmed.toLowerCase().replace(/^0+(?=.)/, '');
+  return trimmed.toLowerCase().replace(/^0+(?=\S)/, '');
 }
 
 /** The longest carrier message id the submitted and receipt events carry (their schemas' limit). */

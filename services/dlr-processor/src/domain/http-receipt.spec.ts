@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpStatuses, normaliseHttpReceipts, parseCarrierSecrets, signCarrierBody, verifyCarrierSignature } from './http-receipt.js';
+import { httpStatuses, normaliseCarrierMessageId, normaliseHttpReceipts, parseCarrierSecrets, signCarrierBody, verifyCarrierSignature } from './http-receipt.js';
 import { parseReceipt } from './receipt-parser.js';
 
 describe('HTTP carrier receipts', () => {
@@ -32,6 +32,11 @@ describe('HTTP carrier receipts', () => {
     assert.ok(padded.ok);
     assert.equal(padded.receipts[0]!.carrierMessageId, 'ab12cd');
     assert.equal(padded.receipts[0]!.text, 'id:00AB12CD stat:DELIVRD');
+    // Idempotent like carrier-dispatch's copy: zeros before a space stay (stripping them exposed the space).
+    for (const raw of ['0 !', '00AB', '000', ' 0x ']) {
+      assert.equal(normaliseCarrierMessageId(normaliseCarrierMessageId(raw)), normaliseCarrierMessageId(raw), raw);
+    }
+    assert.equal(normaliseCarrierMessageId('0 !'), '0 !');
   });
 
   it('an unknown status is kept (unparseable downstream), and cannot inject receipt fields', () => {

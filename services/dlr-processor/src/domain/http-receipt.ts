@@ -57,7 +57,7 @@ const token = (v: string, max: number) => v.trim().replace(/[^A-Za-z0-9_.-]/g, '
  * however the carrier cases or pads the id. Copied from carrier-dispatch (services never import each other).
  */
 export function normaliseCarrierMessageId(raw: string): string {
-  return raw.trim().toLowerCase().replace(/^0+(?=.)/, '');
+  return raw.trim().toLowerCase().replace(/^0+(?=\S)/, '');
 }
 
 /** SMPP receipt date `YYMMDDhhmm` (UTC). */
