@@ -89,7 +89,11 @@ describe('carrier-dispatch: HTTP carrier connector', () => {
     );
 
   before(async () => {
-    carrier = await startHttpCarrier({ token, receiptDelayMs: 60_000 });
+    // Not Math.random: with transientErrorRate 0.3 a run without any 503 among 20 first attempts (0.7^20), or
+    // a message refused RETRY_MAX + 1 times, failed the retry test about once in 850 runs. Cycling 0.1, 0.9,
+    // 0.9 makes requests alternate 503 and 200 while that knob is on (a 200 draws twice: error, then outcome).
+    let draws = 0;
+    carrier = await startHttpCarrier({ token, receiptDelayMs: 60_000, random: () => (draws++ % 3 === 0 ? 0.1 : 0.9) });
     const kafka = testKafka('e2e-dispatch-http');
     await ensureTestTopics(kafka);
     publisher = await connectedPublisher(kafka);
