@@ -8,6 +8,7 @@ import { startKafka, type KafkaBroker } from '../kafka.js';
 import { startPostgres, type PostgresServer } from '../postgres.js';
 import { freePort } from '../net.js';
 import { defaultPorts, repoRoot, startGateway, type RunningGateway } from './services.js';
+import { testRunnerArgs, type TestTier } from './test-tiers.js';
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const step = (line: string) => process.stdout.write(`[gateway] ${line}\n`);
@@ -157,19 +158,15 @@ interface TierResult {
   skipped: number;
 }
 
-async function runTier(name: string, files: string[], env: Record<string, string>, timeoutMs: number): Promise<TierResult> {
+async function runTier(name: TestTier, files: string[], env: Record<string, string>): Promise<TierResult> {
   if (files.length === 0) return { passed: 0, failed: 0, skipped: 0 };
   step(`${name}: ${files.length} file(s)`);
   const tapFile = join(repoRoot, '.gateway', `test-${name}.tap`);
-  const args = [
-    '--test',
-    `--test-timeout=${timeoutMs}`,
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
-    `--test-reporter-destination=${tapFile}`,
-    ...files.map((f) => relative(repoRoot, f)),
-  ];
+  const args = testRunnerArgs(
+    name,
+    files.map((f) => relative(repoRoot, f)),
+    tapFile,
+  );
   const code = await new Promise<number>((resolveExit) => {
     const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', (c) => resolveExit(c ?? 1));
@@ -207,12 +204,12 @@ async function test(tiers: string[]): Promise<void> {
         startInfra(dataDir, { kafka: await freePort(), controller: await freePort(), postgres: await freePort() }))();
       infra.catch(() => undefined);
     }
-    if (want('unit')) add(await runTier('unit', findTests('.spec.js').filter((f) => !f.endsWith('.int-spec.js') && !f.endsWith('.e2e-spec.js')), {}, 60000));
+    if (want('unit')) add(await runTier('unit', findTests('.spec.js').filter((f) => !f.endsWith('.int-spec.js') && !f.endsWith('.e2e-spec.js')), {}));
     if (infra) {
       const ready = await infra;
       const env = { KAFKA_BROKERS: ready.kafkaBrokers, DATABASE_URL: ready.databaseUrl };
-      if (want('integration')) add(await runTier('integration', findTests('.int-spec.js'), env, 300000));
-      if (want('e2e')) add(await runTier('e2e', findTests('.e2e-spec.js'), env, 600000));
+      if (want('integration')) add(await runTier('integration', findTests('.int-spec.js'), env));
+      if (want('e2e')) add(await runTier('e2e', findTests('.e2e-spec.js'), env));
     }
   } catch (error) {
     process.stderr.write(`[gateway] test run failed: ${(error as Error).message}\n`);
