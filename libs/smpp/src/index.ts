@@ -9,6 +9,7 @@ export {
   type SmppClientSessionEvents,
   type SmppClientSessionOptions,
   type SmppLogger,
+  type SmppMalformedPdu,
   type SmppSessionCounters,
   type SmppSessionState,
   type SubmitSmRequest,

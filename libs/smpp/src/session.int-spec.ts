@@ -12,6 +12,7 @@ import {
   SmppSessionError,
   type SmppClientSessionOptions,
   type SmppDeliver,
+  type SmppMalformedPdu,
   type SmppSessionState,
   type SubmitSmRequest,
 } from './index.js';
@@ -438,6 +439,114 @@ void test('deliver_sm is acknowledged at once and emitted with its exact bytes a
     responses.map((r) => r.sequence_number),
     delivered.map((d) => d.sequenceNumber),
   );
+});
+
+/** A PDU as raw bytes: `base` (a whole PDU, or only a header) with `extra` octets appended and its length fixed. */
+function rawPdu(base: Buffer, extra: number[], header?: { commandId: number; status: number; sequence: number }): Buffer {
+  const head = header ? Buffer.alloc(16) : base;
+  if (header) {
+    head.writeUInt32BE(header.commandId, 4);
+    head.writeUInt32BE(header.status, 8);
+    head.writeUInt32BE(header.sequence, 12);
+  }
+  const pdu = Buffer.concat([header ? Buffer.concat([head, base]) : head, Buffer.from(extra)]);
+  pdu.writeUInt32BE(pdu.length, 0);
+  return pdu;
+}
+
+void test('a PDU the smpp package cannot decode does not take the bind down: read by our parser, or refused so it is not sent again', async (t) => {
+  const responses: smpp.PDU[] = [];
+  const nacks: smpp.PDU[] = [];
+  let serverSession: smpp.Session | undefined;
+  const smsc = await startSmsc(t, (session, s) => {
+    standardSession()(session, s);
+    serverSession = session;
+    session.on('deliver_sm_resp', (pdu) => responses.push(pdu));
+    session.on('generic_nack', (pdu) => nacks.push(pdu));
+  });
+  const session = client(t, smsc.port);
+  const states = recordStates(session);
+  const delivered: SmppDeliver[] = [];
+  const malformed: SmppMalformedPdu[] = [];
+  session.on('deliver', (d) => delivered.push(d));
+  session.on('malformed', (m) => malformed.push(m));
+  await session.start();
+
+  const receipt = (sequence: number, id: string) =>
+    new smpp.PDU('deliver_sm', {
+      sequence_number: sequence,
+      source_addr: '447700900123',
+      destination_addr: 'ACME',
+      esm_class: 0x04,
+      short_message: Buffer.from(`id:${id} stat:DELIVRD err:000`, 'latin1'),
+    }).toBuffer();
+  // message_state (0x0427) declared with length 0 as the last TLV: the package reads its octet past the end and
+  // throws; this library's parser reads it (no state).
+  serverSession!.socket.write(rawPdu(receipt(901, 'r1'), [0x04, 0x27, 0x00, 0x00]));
+  // A TLV cut short (length 5, two octets follow): nobody can read it.
+  serverSession!.socket.write(rawPdu(receipt(902, 'r2'), [0x00, 0x1e, 0x00, 0x05, 0x61, 0x62]));
+  // A request other than deliver_sm with a TLV cut short.
+  serverSession!.socket.write(rawPdu(Buffer.alloc(0), [0x04, 0x27, 0x00, 0x01], { commandId: 0x15, status: 0, sequence: 903 }));
+  // A well-formed receipt after them is still read.
+  serverSession!.socket.write(receipt(904, 'r3'));
+  await waitFor(() => responses.length === 3 && nacks.length === 1 && delivered.length === 2, 2000, 'answers to all four');
+
+  assert.deepEqual(
+    responses.map((r) => [r.sequence_number, r.command_status]),
+    [
+      [901, 0],
+      [902, 0x65],
+      [904, 0],
+    ],
+    'read ones acknowledged; the unreadable one refused with ESME_RX_P_APPN (permanent: not sent again)',
+  );
+  assert.deepEqual([nacks[0]!.sequence_number, nacks[0]!.command_status], [903, 0x02]);
+  assert.deepEqual(delivered.map((d) => [d.sequenceNumber, d.receipt?.id, d.messageState]), [
+    [901, 'r1', undefined],
+    [904, 'r3', undefined],
+  ]);
+  assert.deepEqual(
+    malformed.map((m) => [m.command, m.sequenceNumber, m.action]),
+    [
+      ['deliver_sm', 902, 'refused'],
+      ['enquire_link', 903, 'nacked'],
+    ],
+  );
+  assert.match(malformed[0]!.head, /^0000/);
+  assert.deepEqual(states, ['connecting', 'bound'], 'the bind never dropped');
+  assert.equal(session.counters.reconnects, 0);
+  serverSession!.on('submit_sm', (pdu) => serverSession!.send(pdu.response({ message_id: 'after' })));
+  assert.deepEqual(await session.submit(submit()), { messageId: 'after' });
+});
+
+void test('an undecodable submit_sm_resp still settles its submit by its header, keeping a whole message_id', async (t) => {
+  let answer = 0;
+  const smsc = await startSmsc(t, (session, s) => {
+    standardSession((pdu, server) => {
+      answer++;
+      // Each answer ends in a message_state TLV cut short (the package throws reading it).
+      const truncated = [0x04, 0x27, 0x00, 0x01];
+      const header = { commandId: 0x80000004, sequence: pdu.sequence_number };
+      if (answer === 1) server.socket.write(rawPdu(Buffer.from('A1B2\0', 'latin1'), truncated, { ...header, status: 0 }));
+      else if (answer === 2) server.socket.write(rawPdu(Buffer.from('\0', 'latin1'), truncated, { ...header, status: 0 }));
+      else server.socket.write(rawPdu(Buffer.from('\0', 'latin1'), truncated, { ...header, status: ESME_RTHROTTLED }));
+    })(session, s);
+  });
+  const session = client(t, smsc.port);
+  const malformed: SmppMalformedPdu[] = [];
+  session.on('malformed', (m) => malformed.push(m));
+  await session.start();
+  assert.deepEqual(await session.submit(submit()), { messageId: 'A1B2' });
+  // Accepted, but no id to read: resolved with an empty one (carrier-dispatch records it as unidentified).
+  assert.deepEqual(await session.submit(submit()), { messageId: '' });
+  await assert.rejects(session.submit(submit()), (e) => e instanceof SmppCommandError && e.commandStatus === ESME_RTHROTTLED);
+  assert.deepEqual(malformed.map((m) => [m.command, m.action]), [
+    ['submit_sm_resp', 'settled_pending'],
+    ['submit_sm_resp', 'settled_pending'],
+    ['submit_sm_resp', 'settled_pending'],
+  ]);
+  assert.equal(session.counters.inFlight, 0);
+  assert.equal(session.counters.reconnects, 0);
 });
 
 void test('a throwing deliver listener does not break the session', async (t) => {

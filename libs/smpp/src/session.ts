@@ -5,6 +5,7 @@ import smpp from 'smpp';
 import { backoffDelay, type ReconnectOptions } from './backoff.js';
 import { DATA_SM, DELIVER_SM, parseDeliverBody, type SmppDeliver } from './deliver.js';
 import { SmppCommandError, SmppPduError, SmppSessionError, commandStatusName } from './errors.js';
+import { FramedSmppSession } from './framed-session.js';
 
 export type SmppBindType = 'transceiver' | 'transmitter' | 'receiver';
 export type SmppSessionState = 'connecting' | 'bound' | 'backoff' | 'closed';
@@ -97,9 +98,24 @@ export interface SmppSessionCounters {
   reconnects: number;
 }
 
+/** A PDU from the SMSC whose fields could not be read (its frame was intact, so the session read on). */
+export interface SmppMalformedPdu {
+  command: string;
+  commandId: number;
+  commandStatus: number;
+  sequenceNumber: number;
+  /** Why it could not be read (the decoder's message). */
+  reason: string;
+  /** What the session did about it. */
+  action: 'refused' | 'nacked' | 'settled_pending' | 'ignored';
+  /** The first octets of the PDU in hex (at most 64), for the log. */
+  head: string;
+}
+
 export type SmppClientSessionEvents = {
   state: [state: SmppSessionState, previous: SmppSessionState];
   deliver: [deliver: SmppDeliver];
+  malformed: [pdu: SmppMalformedPdu];
 };
 
 export const MAX_SHORT_MESSAGE_OCTETS = 254;
@@ -108,8 +124,13 @@ export const MAX_MESSAGE_PAYLOAD_OCTETS = 65535;
 export const MAX_ADDRESS_LENGTH = 20;
 
 const SMPP_3_4 = 0x34;
+const ESME_RINVCMDLEN = 0x0002;
 const ESME_RINVCMDID = 0x0003;
+/** deliver_sm_resp status "ESME Receiver Permanent App Error": the SMSC must not send this PDU again. */
+const ESME_RX_P_APPN = 0x0065;
 const ESME_RUNKNOWNERR = 0x00ff;
+
+const PDU_HEADER_OCTETS = 16;
 
 const silentLogger: SmppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -128,8 +149,6 @@ interface Connection {
   bound: boolean;
   boundAt?: number;
   closed: boolean;
-  /** The last chunk the smpp package read off the socket: the body of the PDU it is about to emit. */
-  lastChunk?: Buffer;
   enquireOutstanding: boolean;
   /** Writes of this tick are held (socket.cork) and leave together in one writev at the next tick. */
   corked?: boolean;
@@ -401,7 +420,26 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
       : net.connect({ host, port });
     socket.setNoDelay(true);
     // The package attaches its 'readable' reader (and close/error forwarding) to a socket we hand it.
-    const session = new smpp.Session({ socket });
+    // Anything thrown by a handler would unwind through the socket reader and kill the process.
+    const session = new FramedSmppSession(
+      { socket },
+      {
+        pdu: (pdu, raw) => {
+          try {
+            this.onPdu(connection, pdu, raw);
+          } catch (error) {
+            this.logger.error({ session: this.name, err: error, command: pdu.command }, 'error handling PDU');
+          }
+        },
+        undecodable: (raw, error) => {
+          try {
+            this.onUndecodablePdu(connection, raw, error);
+          } catch (handlerError) {
+            this.logger.error({ session: this.name, err: handlerError }, 'error handling an undecodable PDU');
+          }
+        },
+      },
+    );
     const connection: Connection = {
       id: ++this.connectionCount,
       socket,
@@ -412,21 +450,8 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
       enquireOutstanding: false,
     };
     this.connection = connection;
-    // With a 'readable' listener present, 'data' fires only for what read() returns: the package reads each
-    // PDU as read(4) then read(length - 4), so the last chunk is the raw body of the PDU it emits next.
-    socket.on('data', (chunk: Buffer) => {
-      connection.lastChunk = chunk;
-    });
     session.on('error', (error) => this.drop(connection, 'socket_error', false, error));
     session.on('close', () => this.drop(connection, 'socket_closed'));
-    session.on('pdu', (pdu) => {
-      try {
-        this.onPdu(connection, pdu);
-      } catch (error) {
-        // Anything thrown here would unwind through the package's socket reader and kill the process.
-        this.logger.error({ session: this.name, err: error, command: pdu.command }, 'error handling PDU');
-      }
-    });
     connection.connectTimer = setTimeout(
       () => this.drop(connection, 'connect_timeout'),
       this.options.connectTimeoutMs ?? this.options.responseTimeoutMs,
@@ -619,7 +644,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     }
   }
 
-  private onPdu(connection: Connection, pdu: smpp.PDU): void {
+  private onPdu(connection: Connection, pdu: smpp.PDU, raw: Buffer): void {
     if (connection.closed) return;
     if (pdu.isResponse()) {
       const pending = connection.pending.get(pdu.sequence_number);
@@ -641,7 +666,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
         return;
       case 'deliver_sm':
       case 'data_sm':
-        this.onDeliver(connection, pdu);
+        this.onDeliver(connection, raw);
         return;
       case 'unbind':
         this.logger.warn({ session: this.name }, 'SMSC unbound the session');
@@ -662,31 +687,92 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     }
   }
 
-  private onDeliver(connection: Connection, pdu: smpp.PDU): void {
-    // Acknowledge first: the SMSC's window towards us must never wait on our processing.
-    this.send(connection, pdu.response());
-    const receivedAt = new Date();
-    const raw = connection.lastChunk;
-    const commandId = pdu.command === 'deliver_sm' ? DELIVER_SM : DATA_SM;
-    let deliver: SmppDeliver;
-    try {
-      if (
-        raw &&
-        raw.length === pdu.command_length - 4 &&
-        raw.readUInt32BE(0) === commandId &&
-        raw.readUInt32BE(8) === pdu.sequence_number
-      ) {
-        deliver = parseDeliverBody(raw, receivedAt);
-      } else {
-        // Only if the package's read pattern changes. Its re-encoding is lossy for text, so say so.
-        this.logger.warn({ session: this.name }, 'raw deliver_sm bytes unavailable; using re-encoded PDU');
-        deliver = parseDeliverBody(pdu.toBuffer().subarray(4), receivedAt);
+  /**
+   * A PDU whose frame was whole but whose fields the package could not decode (a TLV cut short, a length that
+   * lies): the session reads on.
+   * - deliver_sm / data_sm: as any other (this library parses their raw bytes itself, and may well read it).
+   * - a response: it still settles its request by the header's command_status; an accepted submit_sm_resp keeps
+   *   its message_id when that first field is whole, else it is recorded without one (and never resent).
+   * - any other request: generic_nack ESME_RINVCMDLEN.
+   */
+  private onUndecodablePdu(connection: Connection, raw: Buffer, error: Error): void {
+    if (connection.closed) return;
+    const commandId = raw.readUInt32BE(4);
+    if (commandId === DELIVER_SM || commandId === DATA_SM) {
+      this.onDeliver(connection, raw, error);
+      return;
+    }
+    const commandStatus = raw.readUInt32BE(8);
+    const sequenceNumber = raw.readUInt32BE(12);
+    const command = smpp.commandsById[commandId]?.command;
+    if (commandId & 0x80000000) {
+      const pending = connection.pending.get(sequenceNumber);
+      if (!pending || !command) {
+        this.reportMalformed(raw, error, 'ignored');
+        return;
       }
+      connection.pending.delete(sequenceNumber);
+      clearTimeout(pending.timer);
+      const fields: smpp.PduFields = { sequence_number: sequenceNumber, command_status: commandStatus };
+      if (command === 'submit_sm_resp' && commandStatus === 0) {
+        // message_id is a C-octet string of at most 65 octets, NUL included.
+        const end = raw.indexOf(0, PDU_HEADER_OCTETS);
+        if (end > PDU_HEADER_OCTETS && end - PDU_HEADER_OCTETS <= 64) {
+          fields.message_id = raw.toString('latin1', PDU_HEADER_OCTETS, end);
+        }
+      }
+      this.reportMalformed(raw, error, 'settled_pending');
+      pending.onResponse(new smpp.PDU(command, fields));
+      return;
+    }
+    this.send(connection, new smpp.PDU('generic_nack', { sequence_number: sequenceNumber, command_status: ESME_RINVCMDLEN }));
+    this.reportMalformed(raw, error, 'nacked');
+  }
+
+  private reportMalformed(raw: Buffer, error: Error, action: SmppMalformedPdu['action']): void {
+    const commandId = raw.readUInt32BE(4);
+    const malformed: SmppMalformedPdu = {
+      command: smpp.commandsById[commandId]?.command ?? `0x${commandId.toString(16).padStart(8, '0')}`,
+      commandId,
+      commandStatus: raw.readUInt32BE(8),
+      sequenceNumber: raw.readUInt32BE(12),
+      reason: error.message.slice(0, 200),
+      action,
+      head: raw.subarray(0, 64).toString('hex'),
+    };
+    this.logger.error({ session: this.name, ...malformed }, 'malformed PDU from the SMSC; the session reads on');
+    try {
+      this.emit('malformed', malformed);
+    } catch (listenerError) {
+      this.logger.error({ session: this.name, err: listenerError }, 'malformed listener threw');
+    }
+  }
+
+  /**
+   * deliver_sm / data_sm from its exact bytes (the package's decoding of text is lossy, so this library parses
+   * them itself). Answered at once, before any listener runs: the SMSC's window towards us must never wait on
+   * our processing. One that cannot be read is refused with ESME_RX_P_APPN, a permanent error, so the SMSC
+   * does not send it again (acknowledging it would lose it silently; a temporary error would bring it back for
+   * ever); its message's status then ends by the receipt time-to-live.
+   */
+  private onDeliver(connection: Connection, raw: Buffer, packageError?: Error): void {
+    const commandId = raw.readUInt32BE(4);
+    let deliver: SmppDeliver | undefined;
+    let parseError: Error | undefined;
+    try {
+      deliver = parseDeliverBody(raw.subarray(4), new Date());
     } catch (error) {
-      this.logger.error(
-        { session: this.name, err: error, command: pdu.command },
-        'unparseable deliver PDU dropped',
-      );
+      parseError = error instanceof Error ? error : new Error(String(error));
+    }
+    this.send(
+      connection,
+      new smpp.PDU(commandId === DELIVER_SM ? 'deliver_sm_resp' : 'data_sm_resp', {
+        sequence_number: raw.readUInt32BE(12),
+        command_status: deliver ? 0 : ESME_RX_P_APPN,
+      }),
+    );
+    if (!deliver) {
+      this.reportMalformed(raw, parseError ?? packageError ?? new Error('unreadable'), 'refused');
       return;
     }
     try {

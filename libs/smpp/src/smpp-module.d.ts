@@ -149,6 +149,11 @@ declare module 'smpp' {
       socket: Socket;
       sequence: number;
       paused: boolean;
+      /** The package's socket reader (bound to 'readable' by the constructor) and the state it keeps. */
+      protected _extractPDUs(): void;
+      protected _busy: boolean;
+      protected _command_length: number | null;
+      protected _callbacks: Record<number, PduCallback | undefined>;
       server?: Server;
       /** Returns false (and sends nothing) when the socket is not writable. Assigns sequence_number. */
       send(pdu: PDU, responseCallback?: PduCallback, sendCallback?: PduCallback): boolean;
@@ -187,6 +192,8 @@ declare module 'smpp' {
 
     /** SMPP command_status names (ESME_ROK, ESME_RTHROTTLED, ...) to values. */
     const errors: Readonly<Record<string, number>>;
+    /** The package's command table by command_id (undefined for an id it does not know). */
+    const commandsById: Readonly<Record<number, { command: CommandName } | undefined>>;
   }
 
   export = smpp;

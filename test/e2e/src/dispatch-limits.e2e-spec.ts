@@ -200,6 +200,41 @@ describe('carrier-dispatch limits, breaker and bad carriers', () => {
     assert.ok(retries <= 6, `${retries} refused binds in 6 s`);
   });
 
+  test('a receipt the SMSC cut short is refused for good (ESME_RX_P_APPN), counted and logged; the bind stays up and reads on', async () => {
+    const sumOf = async (name: string, labels: string[]): Promise<number> => {
+      const text = await (await fetch(`${dispatchUrl}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter((l) => l.startsWith(`${name}{`) && labels.every((label) => l.includes(label)))
+        .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
+    };
+    // The two carriers bound to the simulator (badhost and badcreds keep reconnecting on their own).
+    const ofGoodCarriers = async (name: string) => (await sumOf(name, ['carrier="simulator"'])) + (await sumOf(name, ['carrier="limited"']));
+    const reconnectsBefore = await ofGoodCarriers('carrier_bind_reconnects');
+    const bindsUpBefore = await ofGoodCarriers('carrier_binds_up');
+    assert.ok(bindsUpBefore >= 4, `${bindsUpBefore} binds up`);
+    const stats = () => sim<{ malformed: { sent: number; acked: number }; refusedPermanently: number; receipts: { retried: number } }>('/stats');
+    const before = await stats();
+    const injected = await fetch(`${gateway.simulatorUrl}/malformed-receipt`, { method: 'POST' });
+    assert.equal(injected.status, 202);
+    assert.deepEqual(await injected.json(), { sent: true });
+    await eventually(async () => ((await stats()).refusedPermanently > before.refusedPermanently ? true : undefined), 10_000, 'the refusal');
+    await eventually(
+      async () => ((await sumOf('carrier_malformed_pdus_total', ['command="deliver_sm"', 'action="refused"'])) === 1 ? true : undefined),
+      10_000,
+      'carrier_malformed_pdus_total',
+    );
+    const after = await stats();
+    assert.equal(after.malformed.sent - before.malformed.sent, 1, 'sent once: refused for good, not again after a rebind');
+    assert.equal(after.malformed.acked, before.malformed.acked, 'not acknowledged as if read');
+    assert.match(readFileSync(logFile, 'utf8'), /"session":"(simulator|limited)\/[a-z]+\/\d+".*"command":"deliver_sm".*"action":"refused".*malformed PDU from the SMSC/);
+    // The bind that got it is still the same connection, and it still carries traffic.
+    const [ok] = await dispatch('simulator', 'transactional');
+    assert.equal((await outcomes([ok!.id])).get(ok!.id), 'submitted');
+    assert.equal(await ofGoodCarriers('carrier_bind_reconnects'), reconnectsBefore);
+    assert.equal(await ofGoodCarriers('carrier_binds_up'), bindsUpBefore);
+  });
+
   test('the mps limit holds: at 100 mps the simulator (throttling above 120/s) never throttles, and no second sees more than ~100', async () => {
     await sim('/knobs', { throttleAboveMps: 120 });
     let sent: { id: string; to: string }[];

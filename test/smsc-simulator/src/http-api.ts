@@ -125,6 +125,14 @@ async function route(sim: SmscSimulator, req: http.IncomingMessage, res: http.Se
       allow('POST');
       send(res, 202, sim.injectMo(parseMo(await readJson(req))));
       return;
+    case '/malformed-receipt': {
+      allow('POST');
+      const body = await readJson(req);
+      const systemId = typeof body === 'object' && body !== null && 'systemId' in body ? body.systemId : undefined;
+      if (systemId !== undefined && typeof systemId !== 'string') throw new HttpError(400, 'systemId must be a string');
+      send(res, 202, { sent: sim.injectMalformedReceipt({ systemId }) });
+      return;
+    }
     default:
       throw new HttpError(404, `no route ${url.pathname}`);
   }

@@ -41,6 +41,7 @@ export const CommandStatus = {
   ESME_RMSGQFUL: 0x00000014,
   ESME_RTHROTTLED: 0x00000058,
   ESME_RX_T_APPN: 0x00000064,
+  ESME_RX_P_APPN: 0x00000065,
 } as const;
 
 export type CommandStatusName = keyof typeof CommandStatus;

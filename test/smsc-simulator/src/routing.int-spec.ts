@@ -118,6 +118,20 @@ void describe('receipt routing', () => {
       await esme.waitFor(() => sim.stats().receipts.acked === 1, 500, 'ack counted');
     }),
   );
+
+  void it('gives up a receipt refused with ESME_RX_P_APPN (permanent) instead of sending it again', T, () =>
+    withSimulator({}, async ({ bound, sim }) => {
+      const esme = await bound();
+      esme.ackStatus = smpp.ESME_RX_P_APPN;
+      await esme.submit({ destination_addr: magicNumber('DELIVERED'), short_message: Buffer.from('x'), registered_delivery: 1 });
+      await esme.deliveries(1);
+      await esme.waitFor(() => sim.stats().refusedPermanently === 1, 500, 'refusal counted');
+      esme.ackStatus = 0;
+      await sleep(1500); // a temporary refusal is sent again after 1 s
+      assert.equal(esme.delivered.length, 1, 'not sent again');
+      assert.deepEqual([sim.stats().receipts.retried, sim.stats().receipts.acked], [0, 0]);
+    }),
+  );
 });
 
 void describe('long messages', () => {

@@ -218,6 +218,10 @@ export interface SimulatorStats {
     awaitingResp: number;
   };
   mo: { injected: number; sent: number; acked: number; queued: number };
+  /** Receipts sent cut short on purpose (injectMalformedReceipt), and how the ESME answered them. */
+  malformed: { sent: number; acked: number };
+  /** deliver_sm answered with ESME_RX_P_APPN (receipts, MOs or malformed ones): given up, never sent again. */
+  refusedPermanently: number;
 }
 
 export interface DuplicateGroup {
@@ -287,6 +291,11 @@ export interface SmscSimulator {
   /** Validates and applies; throws KnobError and changes nothing on an invalid patch. */
   setKnobs(patch: KnobsPatch): SimulatorKnobs;
   injectMo(mo: MoMessage): MoResult;
+  /**
+   * Sends a delivery receipt whose last TLV is cut short (declared one octet, none follows), as a buggy SMSC
+   * might: the ESME should refuse it and keep its bind. Returns false when it had to be queued (no receiver).
+   */
+  injectMalformedReceipt(options?: { systemId?: string }): boolean;
   binds(): BindInfo[];
   stats(): SimulatorStats;
   duplicates(): DuplicateGroup[];
@@ -299,7 +308,8 @@ const RECEIPT_RETRY_MS = 1000;
 const CLOSE_GRACE_MS = 1000;
 const STOP_UNBIND_WAIT_MS = 250;
 
-type DeliverKind = 'receipt' | 'mo';
+/** 'malformed': a receipt whose last TLV is cut short (an SMSC bug), for testing that the ESME survives it. */
+type DeliverKind = 'receipt' | 'mo' | 'malformed';
 
 interface QueuedDeliver {
   kind: DeliverKind;
@@ -394,6 +404,13 @@ class Connection {
 }
 
 /** mulberry32: tiny, fast, good enough to make load runs reproducible. */
+/** The PDU with a message_state TLV appended that declares one octet and has none (its length fixed to match). */
+function cutLastTlvShort(pdu: Buffer): Buffer {
+  const out = Buffer.concat([pdu, Buffer.from([0x04, 0x27, 0x00, 0x01])]);
+  out.writeUInt32BE(out.length, 0);
+  return out;
+}
+
 function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
@@ -494,6 +511,10 @@ class Simulator implements SmscSimulator {
     moInjected: 0,
     moSent: 0,
     moAcked: 0,
+    malformedSent: 0,
+    malformedAcked: 0,
+    /** Answered with ESME_RX_P_APPN: not sent again (any other refusal is retried). */
+    refusedPermanently: 0,
   };
 
   constructor(options: SimulatorOptions) {
@@ -994,6 +1015,31 @@ class Simulator implements SmscSimulator {
     return { parts: parts.length, sent, queued: parts.length - sent };
   }
 
+  injectMalformedReceipt(options: { systemId?: string } = {}): boolean {
+    const id = 'malformed';
+    return this.route(
+      {
+        kind: 'malformed',
+        systemId: options.systemId ?? null,
+        record: null,
+        pdu: {
+          serviceType: '',
+          sourceAddrTon: 1,
+          sourceAddrNpi: 1,
+          sourceAddr: '447700900000',
+          destAddrTon: 5,
+          destAddrNpi: 0,
+          destinationAddr: 'SIM',
+          esmClass: ESM_CLASS_DELIVERY_RECEIPT,
+          dataCoding: 0,
+          shortMessage: Buffer.from(`id:${id} sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD err:000 text:`, 'latin1'),
+          tlvs: [],
+        },
+      },
+      null,
+    );
+  }
+
   /** Sends to `preferred` if it can still receive, else to another bind of the system_id, else queues. */
   private route(deliver: QueuedDeliver, preferred: Connection | null): boolean {
     if (this.stopped) return false;
@@ -1031,8 +1077,10 @@ class Simulator implements SmscSimulator {
   private sendDeliver(conn: Connection, deliver: QueuedDeliver): void {
     const sequence = conn.nextSequence();
     conn.unacked.set(sequence, deliver);
-    conn.write(encodeDeliverSm(sequence, deliver.pdu));
-    if (deliver.kind === 'receipt') {
+    conn.write(deliver.kind === 'malformed' ? cutLastTlvShort(encodeDeliverSm(sequence, deliver.pdu)) : encodeDeliverSm(sequence, deliver.pdu));
+    if (deliver.kind === 'malformed') {
+      this.counters.malformedSent++;
+    } else if (deliver.kind === 'receipt') {
       this.counters.receiptsSent++;
       if (deliver.record !== null && deliver.record.receiptSentAt === null)
         deliver.record.receiptSentAt = Date.now();
@@ -1047,7 +1095,13 @@ class Simulator implements SmscSimulator {
     conn.unacked.delete(pdu.sequenceNumber);
     if (pdu.commandId === CommandId.deliver_sm_resp && pdu.commandStatus === CommandStatus.ESME_ROK) {
       if (deliver.kind === 'receipt') this.counters.receiptsAcked++;
+      else if (deliver.kind === 'malformed') this.counters.malformedAcked++;
       else this.counters.moAcked++;
+      return;
+    }
+    // A permanent refusal: an SMSC gives that PDU up rather than sending it again.
+    if (pdu.commandId === CommandId.deliver_sm_resp && pdu.commandStatus === CommandStatus.ESME_RX_P_APPN) {
+      this.counters.refusedPermanently++;
       return;
     }
     // The ESME refused it (e.g. ESME_RX_T_APPN): try again later, as an SMSC retry schedule would.
@@ -1089,6 +1143,9 @@ class Simulator implements SmscSimulator {
       moInjected: 0,
       moSent: 0,
       moAcked: 0,
+      malformedSent: 0,
+      malformedAcked: 0,
+      refusedPermanently: 0,
     });
   }
 
@@ -1195,6 +1252,8 @@ class Simulator implements SmscSimulator {
         acked: c.moAcked,
         queued: this.queue.filter((d) => d.kind === 'mo').length,
       },
+      malformed: { sent: c.malformedSent, acked: c.malformedAcked },
+      refusedPermanently: c.refusedPermanently,
     };
   }
 

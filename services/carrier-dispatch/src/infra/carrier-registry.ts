@@ -3,7 +3,7 @@ import { CarrierHealthV1, trafficClasses, type TrafficClass } from '@sms/contrac
 import type { EventPublisher } from '@sms/kafka';
 import type { Logger } from '@sms/platform';
 import type { SmppDeliver } from '@sms/smpp';
-import { Gauge, type Registry } from '@sms/telemetry';
+import { Counter, Gauge, type Registry } from '@sms/telemetry';
 import { AimdRateLimiter, shareOfMps } from '../domain/rate-limiter.js';
 import { SmppCarrierRoute } from './carrier-route.js';
 import { HttpCarrierRoute } from './http-carrier-route.js';
@@ -51,6 +51,12 @@ export class CarrierRegistry {
         for (const route of routes.values()) this.set({ carrier: route.carrier.id, lane: route.lane }, route.reconnects);
       },
     });
+    const malformedCounter = new Counter({
+      name: 'carrier_malformed_pdus_total',
+      help: 'PDUs from a carrier that could not be decoded, by command and what the bind did (refused, nacked, settled_pending, ignored); the bind stays up',
+      labelNames: ['carrier', 'command', 'action'],
+      registers: [metrics],
+    });
     for (const carrier of file.carriers) {
       // Until the first assignment is known this replica assumes it owns everything (one replica).
       const limiter = new AimdRateLimiter({ ceilingMps: carrier.mps });
@@ -66,6 +72,9 @@ export class CarrierRegistry {
           carrier.protocol === 'smpp'
             ? new SmppCarrierRoute(carrier, lane, width, breaker, logger, onDeliver, limiter)
             : new HttpCarrierRoute(carrier, lane, width, breaker, logger, limiter);
+        if (route instanceof SmppCarrierRoute) {
+          route.onMalformedPdu = (pdu) => malformedCounter.inc({ carrier: carrier.id, command: pdu.command, action: pdu.action });
+        }
         route.onStateChange = (r) => {
           breakerGauge.set({ carrier: carrier.id, lane }, r.state === 'closed' ? 0 : r.state === 'half_open' ? 1 : 2);
           bindsGauge.set({ carrier: carrier.id, lane }, r.bindsUp);

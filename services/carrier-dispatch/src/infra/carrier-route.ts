@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { SmppCarrierConfig } from '@sms/config';
 import type { DispatchPayload, TrafficClass } from '@sms/contracts';
-import { SmppClientSession, SmppCommandError, SmppSessionError, type SmppDeliver, type SubmitSmRequest } from '@sms/smpp';
+import { SmppClientSession, SmppCommandError, SmppSessionError, type SmppDeliver, type SmppMalformedPdu, type SubmitSmRequest } from '@sms/smpp';
 import type { Logger } from '@sms/platform';
 import { splitMessage } from '@sms/sms-text';
 import { concatReference } from '../domain/concat-reference.js';
@@ -32,6 +32,8 @@ export class SmppCarrierRoute implements CarrierRoute {
   private readonly admission: Admission;
   state: BreakerState = 'closed';
   onStateChange?: (route: CarrierRoute) => void;
+  /** A PDU from the carrier that could not be decoded (the session logged it and read on). */
+  onMalformedPdu?: (pdu: SmppMalformedPdu) => void;
 
   constructor(
     readonly carrier: SmppCarrierConfig,
@@ -69,6 +71,7 @@ export class SmppCarrierRoute implements CarrierRoute {
       });
       session.on('deliver', (d) => onDeliver(carrier.id, d));
       session.on('state', () => this.onStateChange?.(this));
+      session.on('malformed', (pdu) => this.onMalformedPdu?.(pdu));
       this.sessions.push(session);
     }
     this.breaker = new CircuitBreaker((request: SubmitSmRequest) => this.submitOnSession(request), {
