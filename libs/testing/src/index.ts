@@ -65,7 +65,8 @@ export async function connectedPublisher(kafka: Kafka): Promise<EventPublisher> 
  */
 export class TopicProbe<P> {
   readonly events: EventEnvelope<P>[] = [];
-  readonly raw: { key: string | null; value: string; headers: Record<string, string> }[] = [];
+  /** Every record as read; `timestamp` is the record's own (ms since the epoch: when it was produced). */
+  readonly raw: { key: string | null; value: string; headers: Record<string, string>; timestamp: number }[] = [];
   private readonly consumer;
 
   /** Several contracts of one payload (e.g. the accepted topic of every lane) are read as one stream. */
@@ -120,7 +121,7 @@ export class TopicProbe<P> {
         const value = message.value?.toString('utf8') ?? '';
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) if (v !== undefined) headers[k] = v.toString();
-        this.raw.push({ key: message.key?.toString() ?? null, value, headers });
+        this.raw.push({ key: message.key?.toString() ?? null, value, headers, timestamp: Number(message.timestamp) });
         const contract = this.contractOf(topic);
         if (contract) {
           try {

@@ -198,12 +198,22 @@ describe('carrier-dispatch', () => {
     // submits in flight and dispatch batches half recorded.
     // OTP resends a part that was in flight at the crash (policy); promotional never does.
     await sim('/knobs', { latencyMs: 1000 });
+    // One publish per lane: 300 publishes one after another took long enough on a loaded machine for most of
+    // the load to have reached the carrier before the kill (the test asserts it landed mid-flow).
     const sent: { id: string; lane: 'otp' | 'promotional'; to: string }[] = [];
     for (let i = 0; i < 300; i++) {
       const lane = i % 2 ? 'otp' : 'promotional';
       const to = number(lane === 'otp' ? '5551' : '5552');
-      sent.push({ id: await dispatch(to, `kill test ${i}`, lane), lane, to: to.slice(1) });
+      sent.push({ id: randomUUID(), lane, to });
     }
+    for (const lane of ['otp', 'promotional'] as const) {
+      const drafts = sent
+        .map((m, i) => ({ ...m, i }))
+        .filter((m) => m.lane === lane)
+        .map((m) => ({ tenantId: 'e2e', messageId: m.id, payload: payloadFor(m.to, `kill test ${m.i}`, lane) }));
+      await publisher.publish(dispatchTopicByLane[lane], drafts);
+    }
+    for (const m of sent) m.to = m.to.slice(1);
     // Kill once part of the load has reached the carrier.
     const atKill = await eventually(
       async () => {
