@@ -273,8 +273,9 @@ describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
       15_000,
       'receipt parked after the TTL',
     );
-    assert.ok((await counter('dlr_pending_receipts_parked_total')) > parkedBefore);
-    assert.ok((await counter('dlr_pending_receipts', 'state="parked"')) >= 1);
+    // The metrics follow the row's commit; poll them too rather than read them once.
+    await eventually(async () => ((await counter('dlr_pending_receipts_parked_total')) > parkedBefore) || undefined, 5_000, 'parked counter');
+    await eventually(async () => ((await counter('dlr_pending_receipts', 'state="parked"')) >= 1) || undefined, 5_000, 'parked gauge');
 
     await publishSubmitted(messageId, carrierIds);
     await waitForStatus(messageId, 'delivered');

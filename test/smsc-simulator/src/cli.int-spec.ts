@@ -98,7 +98,8 @@ void describe('cli', () => {
         assert.ok(!everything.includes('secret body') && !everything.includes('447700900001'), everything);
 
         cli.child.kill('SIGTERM');
-        const [code] = (await withTimeout(once(cli.child, 'exit'), 3000, 'exit')) as [number | null];
+        // 'close', not 'exit': only then has all of its stdout been read (the shutdown line is the last).
+        const [code] = (await withTimeout(once(cli.child, 'close'), 3000, 'close')) as [number | null];
         assert.equal(code, 0);
         await cli.waitForEvent('shutdown', 100);
       } finally {

@@ -28,9 +28,10 @@ void describe('knobs', () => {
       assert.ok((record.respondedAt ?? 0) - record.receivedAt >= 140);
 
       sim.setKnobs({ latencyMs: 0 });
-      const fastStart = performance.now();
       await esme.submit(body(2));
-      assert.ok(performance.now() - fastStart < 100);
+      // The simulator's own hold (a busy test process must not fail this).
+      const fast = sim.submits()[1]!;
+      assert.ok((fast.respondedAt ?? Infinity) - fast.receivedAt < 50, `held ${(fast.respondedAt ?? Infinity) - fast.receivedAt} ms`);
     }),
   );
 
@@ -68,7 +69,7 @@ void describe('knobs', () => {
   );
 
   void it('windowLimit answers ESME_RMSGQFUL when too many submits are outstanding', T, () =>
-    withSimulator({ latencyMs: 200, windowLimit: 3 }, async ({ bound, sim }) => {
+    withSimulator({ latencyMs: 600, windowLimit: 3 }, async ({ bound, sim }) => {
       const esme = await bound();
       const started = performance.now();
       const timed = (i: number): Promise<{ status: number; ms: number }> =>
@@ -81,8 +82,8 @@ void describe('knobs', () => {
         [0, 0, 0, smpp.ESME_RMSGQFUL, smpp.ESME_RMSGQFUL],
       );
       // Refused at the door: the queue-full answers do not wait for the latency.
-      for (const r of results.slice(3)) assert.ok(r.ms < 150, `RMSGQFUL after ${r.ms.toFixed(1)} ms`);
-      for (const r of results.slice(0, 3)) assert.ok(r.ms >= 190);
+      for (const r of results.slice(3)) assert.ok(r.ms < 300, `RMSGQFUL after ${r.ms.toFixed(1)} ms`);
+      for (const r of results.slice(0, 3)) assert.ok(r.ms >= 590);
       assert.equal(sim.stats().submits.byStatus.ESME_RMSGQFUL, 2);
       // Once the window drains the bind accepts again.
       assert.equal((await esme.submit(body(6))).command_status, smpp.ESME_ROK);

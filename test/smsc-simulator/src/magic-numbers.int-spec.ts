@@ -189,7 +189,8 @@ void describe('magic destination numbers', () => {
       await send(magicNumber('UNDELIVERABLE'), 2); // failure only: yes
       await send(magicNumber('DELIVERED'), 3); // success only (SMPP 5.0): yes
       await send(magicNumber('EXPIRED'), 3); // success only: none
-      await sleep(150);
+      await esme.deliveries(2);
+      await sleep(150); // and no third
       assert.deepEqual(esme.delivered.map((d) => /stat:(\w+)/.exec(messageText(d))?.[1]).sort(), [
         'DELIVRD',
         'UNDELIV',
