@@ -9,7 +9,16 @@ export interface FramedPduHandlers {
   pdu(pdu: smpp.PDU, raw: Buffer): void;
   /** A whole PDU (by its command_length) whose fields the package could not decode. */
   undecodable(raw: Buffer, error: Error): void;
+  /**
+   * deliver_sm and data_sm, undecoded: their reader parses the raw bytes itself (the package's decoding of
+   * the text is lossy), so decoding them here too was wasted work on the receipt path (measured: 5 % of
+   * carrier-dispatch's allocations at 3,600 receipts/s). Without this handler they go through `pdu`.
+   */
+  deliver?(raw: Buffer): void;
 }
+
+const DELIVER_SM = 0x00000005;
+const DATA_SM = 0x00000103;
 
 /**
  * The `smpp` package's session with its socket reader replaced by one that survives a PDU it cannot decode.
@@ -53,6 +62,11 @@ export class FramedSmppSession extends smpp.Session {
         buffer.writeUInt32BE(this._command_length, 0);
         body.copy(buffer, 4);
         this._command_length = null;
+        const commandId = buffer.readUInt32BE(4);
+        if (this.handlers.deliver && (commandId === DELIVER_SM || commandId === DATA_SM)) {
+          this.handlers.deliver(buffer);
+          continue;
+        }
         let pdu: smpp.PDU | false;
         try {
           pdu = smpp.PDU.fromBuffer(buffer);

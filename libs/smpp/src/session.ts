@@ -431,6 +431,13 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
             this.logger.error({ session: this.name, err: error, command: pdu.command }, 'error handling PDU');
           }
         },
+        deliver: (raw) => {
+          try {
+            if (!connection.closed) this.onDeliver(connection, raw);
+          } catch (error) {
+            this.logger.error({ session: this.name, err: error }, 'error handling a deliver PDU');
+          }
+        },
         undecodable: (raw, error) => {
           try {
             this.onUndecodablePdu(connection, raw, error);
