@@ -28,9 +28,9 @@ const DATA_SM = 0x00000103;
  * for good. The client then drops the connection, rebinds, and the SMSC sends the same deliver_sm again
  * (it was never acknowledged): one malformed receipt took the bind down for ever, and every receipt queued
  * behind it with it. The framing is still intact at that point (command_length said where the PDU ends), so
- * this reader hands such a PDU's bytes to `undecodable` and reads on. Every PDU also reaches its handler with
- * its raw bytes (no 'pdu' event: the package's sessions emit one, ours has a single reader). Only a broken frame (a length under
- * 16 or over the package's maximum) still ends the session: nothing after it can be trusted.
+ * this reader hands such a PDU's bytes to `undecodable` and reads on. Every PDU reaches its handler with its
+ * raw bytes (no 'pdu' event: the package's sessions emit one, ours has a single reader). Only a broken frame
+ * (a length under 16 or over the package's maximum) still ends the session: nothing after it can be trusted.
  */
 export class FramedSmppSession extends smpp.Session {
   constructor(

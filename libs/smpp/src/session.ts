@@ -108,7 +108,7 @@ export interface SmppMalformedPdu {
   reason: string;
   /** What the session did about it. */
   action: 'refused' | 'nacked' | 'settled_pending' | 'ignored';
-  /** The first octets of the PDU in hex (at most 64), for the log. */
+  /** The PDU's 16-octet header in hex, for the log (not the body: it holds addresses and message text). */
   head: string;
 }
 
@@ -419,7 +419,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
         })
       : net.connect({ host, port });
     socket.setNoDelay(true);
-    // The package attaches its 'readable' reader (and close/error forwarding) to a socket we hand it.
+    // The package's session forwards close and error; its socket reader is replaced (FramedSmppSession).
     // Anything thrown by a handler would unwind through the socket reader and kill the process.
     const session = new FramedSmppSession(
       { socket },
@@ -745,7 +745,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
       sequenceNumber: raw.readUInt32BE(12),
       reason: error.message.slice(0, 200),
       action,
-      head: raw.subarray(0, 64).toString('hex'),
+      head: raw.subarray(0, PDU_HEADER_OCTETS).toString('hex'),
     };
     this.logger.error({ session: this.name, ...malformed }, 'malformed PDU from the SMSC; the session reads on');
     try {

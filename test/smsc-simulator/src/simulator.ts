@@ -1016,7 +1016,6 @@ class Simulator implements SmscSimulator {
   }
 
   injectMalformedReceipt(options: { systemId?: string } = {}): boolean {
-    const id = 'malformed';
     return this.route(
       {
         kind: 'malformed',
@@ -1032,7 +1031,7 @@ class Simulator implements SmscSimulator {
           destinationAddr: 'SIM',
           esmClass: ESM_CLASS_DELIVERY_RECEIPT,
           dataCoding: 0,
-          shortMessage: Buffer.from(`id:${id} sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD err:000 text:`, 'latin1'),
+          shortMessage: Buffer.from('id:malformed sub:001 dlvrd:001 submit date:2501011200 done date:2501011201 stat:DELIVRD err:000 text:', 'latin1'),
           tlvs: [],
         },
       },
