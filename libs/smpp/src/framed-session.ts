@@ -1,24 +1,22 @@
 import smpp from 'smpp';
+import { DATA_SM, DELIVER_SM } from './deliver.js';
 
 /** SMPP 3.4: a PDU is at least its 16-octet header. */
-const PDU_HEADER_OCTETS = 16;
+export const PDU_HEADER_OCTETS = 16;
 
 /** Where the reader hands what it read. */
 export interface FramedPduHandlers {
-  /** A decoded PDU and its exact bytes (command_length included): the package's decoding of text is lossy. */
-  pdu(pdu: smpp.PDU, raw: Buffer): void;
+  /** A decoded PDU (any command but deliver_sm and data_sm). */
+  pdu(pdu: smpp.PDU): void;
   /** A whole PDU (by its command_length) whose fields the package could not decode. */
   undecodable(raw: Buffer, error: Error): void;
   /**
    * deliver_sm and data_sm, undecoded: their reader parses the raw bytes itself (the package's decoding of
    * the text is lossy), so decoding them here too was wasted work on the receipt path (measured: 5 % of
-   * carrier-dispatch's allocations at 3,600 receipts/s). Without this handler they go through `pdu`.
+   * carrier-dispatch's allocations at 3,600 receipts/s).
    */
-  deliver?(raw: Buffer): void;
+  deliver(raw: Buffer): void;
 }
-
-const DELIVER_SM = 0x00000005;
-const DATA_SM = 0x00000103;
 
 /**
  * The `smpp` package's session with its socket reader replaced by one that survives a PDU it cannot decode.
@@ -28,8 +26,8 @@ const DATA_SM = 0x00000103;
  * for good. The client then drops the connection, rebinds, and the SMSC sends the same deliver_sm again
  * (it was never acknowledged): one malformed receipt took the bind down for ever, and every receipt queued
  * behind it with it. The framing is still intact at that point (command_length said where the PDU ends), so
- * this reader hands such a PDU's bytes to `undecodable` and reads on. Every PDU reaches its handler with its
- * raw bytes (no 'pdu' event: the package's sessions emit one, ours has a single reader). Only a broken frame
+ * this reader hands such a PDU's bytes to `undecodable` and reads on. PDUs go to handlers, not to a 'pdu'
+ * event (the package's sessions emit one; ours has a single reader). Only a broken frame
  * (a length under 16 or over the package's maximum) still ends the session: nothing after it can be trusted.
  */
 export class FramedSmppSession extends smpp.Session {
@@ -63,7 +61,7 @@ export class FramedSmppSession extends smpp.Session {
         body.copy(buffer, 4);
         this._command_length = null;
         const commandId = buffer.readUInt32BE(4);
-        if (this.handlers.deliver && (commandId === DELIVER_SM || commandId === DATA_SM)) {
+        if (commandId === DELIVER_SM || commandId === DATA_SM) {
           this.handlers.deliver(buffer);
           continue;
         }
@@ -75,7 +73,7 @@ export class FramedSmppSession extends smpp.Session {
           continue;
         }
         if (!pdu) continue; // unreachable: the buffer is a whole PDU of at least 16 octets
-        this.handlers.pdu(pdu, buffer);
+        this.handlers.pdu(pdu);
         const callback = pdu.isResponse() ? this._callbacks[pdu.sequence_number] : undefined;
         if (callback) {
           callback(pdu);

@@ -3,9 +3,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import smpp from 'smpp';
 import { backoffDelay, type ReconnectOptions } from './backoff.js';
-import { DATA_SM, DELIVER_SM, parseDeliverBody, type SmppDeliver } from './deliver.js';
+import { DELIVER_SM, parseDeliverBody, type SmppDeliver } from './deliver.js';
 import { SmppCommandError, SmppPduError, SmppSessionError, commandStatusName } from './errors.js';
-import { FramedSmppSession } from './framed-session.js';
+import { FramedSmppSession, PDU_HEADER_OCTETS } from './framed-session.js';
 
 export type SmppBindType = 'transceiver' | 'transmitter' | 'receiver';
 export type SmppSessionState = 'connecting' | 'bound' | 'backoff' | 'closed';
@@ -129,8 +129,6 @@ const ESME_RINVCMDID = 0x0003;
 /** deliver_sm_resp status "ESME Receiver Permanent App Error": the SMSC must not send this PDU again. */
 const ESME_RX_P_APPN = 0x0065;
 const ESME_RUNKNOWNERR = 0x00ff;
-
-const PDU_HEADER_OCTETS = 16;
 
 const silentLogger: SmppLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -421,30 +419,21 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     socket.setNoDelay(true);
     // The package's session forwards close and error; its socket reader is replaced (FramedSmppSession).
     // Anything thrown by a handler would unwind through the socket reader and kill the process.
+    const guarded =
+      <A extends unknown[]>(what: string, handle: (...args: A) => void) =>
+      (...args: A): void => {
+        try {
+          handle(...args);
+        } catch (error) {
+          this.logger.error({ session: this.name, err: error }, `error handling ${what}`);
+        }
+      };
     const session = new FramedSmppSession(
       { socket },
       {
-        pdu: (pdu, raw) => {
-          try {
-            this.onPdu(connection, pdu, raw);
-          } catch (error) {
-            this.logger.error({ session: this.name, err: error, command: pdu.command }, 'error handling PDU');
-          }
-        },
-        deliver: (raw) => {
-          try {
-            if (!connection.closed) this.onDeliver(connection, raw);
-          } catch (error) {
-            this.logger.error({ session: this.name, err: error }, 'error handling a deliver PDU');
-          }
-        },
-        undecodable: (raw, error) => {
-          try {
-            this.onUndecodablePdu(connection, raw, error);
-          } catch (handlerError) {
-            this.logger.error({ session: this.name, err: handlerError }, 'error handling an undecodable PDU');
-          }
-        },
+        pdu: guarded('a PDU', (pdu: smpp.PDU) => this.onPdu(connection, pdu)),
+        deliver: guarded('a deliver PDU', (raw: Buffer) => this.onDeliver(connection, raw)),
+        undecodable: guarded('an undecodable PDU', (raw: Buffer, error: Error) => this.onUndecodablePdu(connection, raw, error)),
       },
     );
     const connection: Connection = {
@@ -651,7 +640,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     }
   }
 
-  private onPdu(connection: Connection, pdu: smpp.PDU, raw: Buffer): void {
+  private onPdu(connection: Connection, pdu: smpp.PDU): void {
     if (connection.closed) return;
     if (pdu.isResponse()) {
       const pending = connection.pending.get(pdu.sequence_number);
@@ -670,10 +659,6 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
     switch (pdu.command) {
       case 'enquire_link':
         this.send(connection, pdu.response());
-        return;
-      case 'deliver_sm':
-      case 'data_sm':
-        this.onDeliver(connection, raw);
         return;
       case 'unbind':
         this.logger.warn({ session: this.name }, 'SMSC unbound the session');
@@ -696,8 +681,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
 
   /**
    * A PDU whose frame was whole but whose fields the package could not decode (a TLV cut short, a length that
-   * lies): the session reads on.
-   * - deliver_sm / data_sm: as any other (this library parses their raw bytes itself, and may well read it).
+   * lies): the session reads on (deliver_sm and data_sm never get here: the reader hands them over undecoded).
    * - a response: it still settles its request by the header's command_status; an accepted submit_sm_resp keeps
    *   its message_id when that first field is whole, else it is recorded without one (and never resent).
    * - any other request: generic_nack ESME_RINVCMDLEN.
@@ -705,10 +689,6 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
   private onUndecodablePdu(connection: Connection, raw: Buffer, error: Error): void {
     if (connection.closed) return;
     const commandId = raw.readUInt32BE(4);
-    if (commandId === DELIVER_SM || commandId === DATA_SM) {
-      this.onDeliver(connection, raw, error);
-      return;
-    }
     const commandStatus = raw.readUInt32BE(8);
     const sequenceNumber = raw.readUInt32BE(12);
     const command = smpp.commandsById[commandId]?.command;
@@ -762,7 +742,8 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
    * does not send it again (acknowledging it would lose it silently; a temporary error would bring it back for
    * ever); its message's status then ends by the receipt time-to-live.
    */
-  private onDeliver(connection: Connection, raw: Buffer, packageError?: Error): void {
+  private onDeliver(connection: Connection, raw: Buffer): void {
+    if (connection.closed) return;
     const commandId = raw.readUInt32BE(4);
     let deliver: SmppDeliver | undefined;
     let parseError: Error | undefined;
@@ -779,7 +760,7 @@ export class SmppClientSession extends EventEmitter<SmppClientSessionEvents> {
       }),
     );
     if (!deliver) {
-      this.reportMalformed(raw, parseError ?? packageError ?? new Error('unreadable'), 'refused');
+      this.reportMalformed(raw, parseError ?? new Error('unreadable'), 'refused');
       return;
     }
     try {

@@ -60,6 +60,24 @@ export async function connectedPublisher(kafka: Kafka): Promise<EventPublisher> 
 }
 
 /**
+ * Commits a consumer group's offsets at the topics' current ends, so the group (before it first joins) starts
+ * there. Concrete offsets: resetOffsets({ earliest: false }) commits the -1 sentinel, which a joining consumer
+ * reads as "no offset" and so starts wherever its fromBeginning says.
+ */
+export async function commitGroupAtTopicEnds(kafka: Kafka, groupId: string, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    for (const topic of topics) {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await admin.setOffsets({ groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
  * Collects events of a topic (from the latest offset when started) so a test can wait for what a service
  * published. Invalid records are collected under `invalid`.
  */
@@ -100,18 +118,7 @@ export class TopicProbe<P> {
    * machine can come after the event the test publishes next, and that event was then never seen.
    */
   async start(fromBeginning = false): Promise<this> {
-    if (!fromBeginning) {
-      const admin = this.kafka.admin();
-      await admin.connect();
-      try {
-        for (const topic of this.topics) {
-          const ends = await admin.fetchTopicOffsets(topic);
-          await admin.setOffsets({ groupId: this.groupId, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-        }
-      } finally {
-        await admin.disconnect();
-      }
-    }
+    if (!fromBeginning) await commitGroupAtTopicEnds(this.kafka, this.groupId, this.topics);
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.topics, fromBeginning });
     let assigned = false;

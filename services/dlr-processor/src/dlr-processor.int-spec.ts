@@ -23,6 +23,7 @@ import type { EventPublisher, Kafka } from '@sms/kafka';
 import { contextFromTraceparent, trace } from '@sms/telemetry';
 import {
   TopicProbe,
+  commitGroupAtTopicEnds,
   connectedPublisher,
   createTestDatabase,
   ensureTestTopics,
@@ -142,22 +143,7 @@ describe('dlr-processor on Kafka and PostgreSQL', { timeout: 240_000 }, () => {
     database = await createTestDatabase('dlr_it');
     // A new group would read the shared topics from the beginning (other suites' events, which would then
     // get status events of their own): start it at the end instead.
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // Explicit offsets: resetOffsets({ earliest: false }) commits the -1 sentinel, which a joining consumer
-      // reads as "no offset" and so starts from the beginning after all.
-      for (const topic of [SubmittedV1.topic, DlrReceivedV1.topic]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({
-          groupId: `${prefix}.dlr-processor`,
-          topic,
-          partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })),
-        });
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await commitGroupAtTopicEnds(kafka, `${prefix}.dlr-processor`, [SubmittedV1.topic, DlrReceivedV1.topic]);
     publisher = await connectedPublisher(kafka);
     statuses = await new TopicProbe(kafka, StatusChangedV1).start();
     deadLetters = await new TopicProbe<unknown>(kafka, DEAD_LETTER_TOPIC).start();

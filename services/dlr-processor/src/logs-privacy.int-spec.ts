@@ -15,7 +15,7 @@ import {
   type StatusChangedPayload,
 } from '@sms/contracts';
 import type { EventPublisher, Kafka } from '@sms/kafka';
-import { connectedPublisher, createTestDatabase, ensureTestTopics, eventually, testKafka, TopicProbe, uniqueSuffix } from '@sms/testing';
+import { commitGroupAtTopicEnds, connectedPublisher, createTestDatabase, ensureTestTopics, eventually, testKafka, TopicProbe, uniqueSuffix } from '@sms/testing';
 
 /**
  * Privacy of the logs: the built service (dist/main.js) runs as a child process at LOG_LEVEL=debug and is
@@ -45,16 +45,7 @@ describe('dlr-processor logs carry no phone number and no message body', { timeo
     kafka = testKafka('dlr-logs-it');
     await ensureTestTopics(kafka);
     database = await createTestDatabase('dlr_logs');
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      for (const topic of [SubmittedV1.topic, DlrReceivedV1.topic]) {
-        const ends = await admin.fetchTopicOffsets(topic);
-        await admin.setOffsets({ groupId: `${prefix}.dlr-processor`, topic, partitions: ends.map((p) => ({ partition: p.partition, offset: p.high })) });
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    await commitGroupAtTopicEnds(kafka, `${prefix}.dlr-processor`, [SubmittedV1.topic, DlrReceivedV1.topic]);
     publisher = await connectedPublisher(kafka);
     statuses = await new TopicProbe(kafka, StatusChangedV1).start();
     deadLetters = await new TopicProbe<unknown>(kafka, DEAD_LETTER_TOPIC).start();
